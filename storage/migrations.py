@@ -1,0 +1,97 @@
+"""Versioned schema: an ordered list of migrations, each frozen once released.
+
+A database records its version in ``schema_meta``; opening it applies every
+later migration in one transaction, so a file made by an older version of the
+workbench opens in a newer one. Never edit a released migration: append a new
+one. ``tests/test_migrations.py`` checks that the migrated schema matches
+:mod:`storage.schema`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INTERNAL = "_row_id BIGINT NOT NULL, _batch_id BIGINT NOT NULL, _source_row BIGINT, extra JSON"
+
+_UPLOAD_COLUMNS_V1 = {
+    "regions": "region VARCHAR, name VARCHAR, lat DOUBLE, lon DOUBLE, port_distance_km DOUBLE",
+    "sectors": "sector VARCHAR, name VARCHAR, heavy BOOLEAN",
+    "deflators": "year BIGINT, factor DOUBLE",
+    "balance_sheets": (
+        "firm_id VARCHAR, firm_name VARCHAR, year BIGINT, sector VARCHAR, region VARCHAR, "
+        "business_group VARCHAR, sales DOUBLE, assets DOUBLE, fixed_assets DOUBLE, "
+        "exports DOUBLE, employment DOUBLE, wage_bill DOUBLE, materials DOUBLE"
+    ),
+    "contracts": (
+        "contract_id VARCHAR, firm_name VARCHAR, foreign_firm VARCHAR, foreign_country VARCHAR, "
+        "year BIGINT, contract_type VARCHAR, status VARCHAR, canceled_by VARCHAR, "
+        "cancel_year BIGINT, cancel_reason VARCHAR, source_ref VARCHAR"
+    ),
+    "credit": "firm_id VARCHAR, year BIGINT, amount DOUBLE",
+    "trade_fairs": "firm_id VARCHAR, year BIGINT, participations BIGINT, revenue DOUBLE",
+}
+
+
+def _v1_statements() -> tuple[str, ...]:
+    statements = [
+        "CREATE TABLE schema_meta (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL,"
+        " description VARCHAR NOT NULL)",
+        "CREATE SEQUENCE row_id_seq START 1",
+        "CREATE SEQUENCE change_set_seq START 1",
+        "CREATE SEQUENCE audit_seq START 1",
+        # A change set is one all-or-nothing change: an ingest, a saved hand
+        # edit, loading the demo, or an undo. Rows are never deleted: a change
+        # set inserts new row versions (tagged with its id) and moves the
+        # versions it replaces into <table>__archive (tagged _archived_by).
+        "CREATE TABLE change_sets (change_set_id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL,"
+        " table_name VARCHAR, mode VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,"
+        " file_bytes BLOB, encoding VARCHAR, rows_inserted BIGINT NOT NULL,"
+        " rows_archived BIGINT NOT NULL, options JSON, actor VARCHAR NOT NULL,"
+        " created_at TIMESTAMP NOT NULL, undone_by BIGINT, undoes BIGINT)",
+        "CREATE TABLE audit_log (audit_id BIGINT PRIMARY KEY, logged_at TIMESTAMP NOT NULL,"
+        " actor VARCHAR NOT NULL, action VARCHAR NOT NULL, table_name VARCHAR,"
+        " change_set_id BIGINT, summary VARCHAR NOT NULL, details JSON)",
+    ]
+    for table, columns in _UPLOAD_COLUMNS_V1.items():
+        statements.append(f"CREATE TABLE {table} ({columns}, {INTERNAL})")
+        statements.append(
+            f"CREATE TABLE {table}__archive ({columns}, {INTERNAL}, _archived_by BIGINT NOT NULL)"
+        )
+    return tuple(statements)
+
+
+_V2_STATEMENTS = (
+    # Ground truth of the synthetic demo economy, so later analyses can be
+    # scored against it. Empty for a researcher's own data.
+    "CREATE TABLE demo_truth_parameters (parameter VARCHAR PRIMARY KEY, value DOUBLE,"
+    " description VARCHAR)",
+    "CREATE TABLE demo_truth_links (contract_id VARCHAR PRIMARY KEY, firm_id VARCHAR)",
+    # Tables the analysis issues fill. Settings and results are JSON so that
+    # each analysis can evolve its own fields; provenance names the change
+    # sets (hence file hashes) the result was computed from.
+    "CREATE TABLE contract_links (contract_id VARCHAR NOT NULL, firm_id VARCHAR,"
+    " outcome VARCHAR NOT NULL, score DOUBLE, decided_by VARCHAR, decided_at TIMESTAMP,"
+    " run_id BIGINT, _row_id BIGINT NOT NULL, _batch_id BIGINT NOT NULL)",
+    "CREATE TABLE matches (run_id BIGINT NOT NULL, match_id BIGINT NOT NULL,"
+    " firm_id VARCHAR NOT NULL, role VARCHAR NOT NULL, event_year BIGINT)",
+    "CREATE SEQUENCE result_seq START 1",
+    "CREATE TABLE estimates (estimate_id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL,"
+    " settings JSON, result JSON, provenance JSON, created_at TIMESTAMP NOT NULL)",
+    "CREATE TABLE model_runs (run_id BIGINT PRIMARY KEY, model VARCHAR NOT NULL,"
+    " parameters JSON, result JSON, provenance JSON, created_at TIMESTAMP NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "upload tables with archives, change sets, audit log", _v1_statements()),
+    Migration(2, "demo ground truth; links, matches, estimates, model runs", _V2_STATEMENTS),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version

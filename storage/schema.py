@@ -1,0 +1,243 @@
+"""The upload format (``shared/spec/data-format.md``) as data.
+
+Each record type is a :class:`TableSpec`: its columns with type, requirement
+and range, its key, and the columns that refer to other tables. Validation,
+ingest, the database schema and the pages all read these specs, so the format
+is written down once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "integer", "number", "boolean"]
+
+SQL_TYPES: dict[str, str] = {
+    "text": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
+
+YEAR_RANGE = (1900, 2100)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of an upload table.
+
+    ``minimum``/``maximum`` are inclusive bounds; ``positive`` demands > 0.
+    ``allowed`` lists the permitted values of a text column (matched after
+    trimming and lower-casing; stored lower-case).
+    """
+
+    name: str
+    type: ColumnType
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    allowed: tuple[str, ...] | None = None
+    monetary: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` must hold a value present in ``table.target_column``."""
+
+    column: str
+    table: str
+    target_column: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()
+    description: str = ""
+    order_by: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def monetary_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.monetary)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _year(name: str = "year", required: bool = True, description: str = "") -> ColumnSpec:
+    return ColumnSpec(name, "integer", required, YEAR_RANGE[0], YEAR_RANGE[1], description=description)
+
+
+def _money(name: str, required: bool = False, description: str = "") -> ColumnSpec:
+    return ColumnSpec(name, "number", required, minimum=0, monetary=True, description=description)
+
+
+CONTRACTS = TableSpec(
+    name="contracts",
+    title="Contracts",
+    description="One row per technology-adoption contract.",
+    columns=(
+        ColumnSpec("contract_id", "text", True, description="the archive's or the digitizer's id"),
+        ColumnSpec("firm_name", "text", True, description="the domestic party's name as written"),
+        ColumnSpec("foreign_firm", "text", description="the foreign seller"),
+        ColumnSpec("foreign_country", "text", description="e.g. Japan, USA, Germany"),
+        _year(description="year the contract was approved"),
+        ColumnSpec("contract_type", "text", description="blueprint, training, license, other"),
+        ColumnSpec("status", "text", True, allowed=("completed", "canceled")),
+        ColumnSpec("canceled_by", "text", allowed=("foreign", "domestic"),
+                   description="required when canceled: who initiated the cancellation"),
+        _year("cancel_year", required=False, description="year of cancellation (defaults to year)"),
+        ColumnSpec("cancel_reason", "text", description="free text from the cancellation report"),
+        ColumnSpec("source_ref", "text", description="archive document reference"),
+    ),
+    key=("contract_id",),
+    order_by=("year", "contract_id"),
+)
+
+BALANCE_SHEETS = TableSpec(
+    name="balance_sheets",
+    title="Balance sheets",
+    description="One row per firm and year.",
+    columns=(
+        ColumnSpec("firm_id", "text", True, description="stable id within the balance-sheet source"),
+        ColumnSpec("firm_name", "text", True, description="name as printed in the annual report"),
+        _year(),
+        ColumnSpec("sector", "text", True, description="sector code, present in sectors"),
+        ColumnSpec("region", "text", True, description="plant's region code, present in regions"),
+        ColumnSpec("business_group", "text", description="business group code; empty = unaffiliated"),
+        _money("sales"),
+        _money("assets"),
+        _money("fixed_assets"),
+        _money("exports"),
+        ColumnSpec("employment", "number", minimum=0, description="missing in early years is normal"),
+        _money("wage_bill"),
+        _money("materials"),
+    ),
+    key=("firm_id", "year"),
+    references=(
+        Reference("sector", "sectors", "sector"),
+        Reference("region", "regions", "region"),
+    ),
+    order_by=("firm_id", "year"),
+)
+
+REGIONS = TableSpec(
+    name="regions",
+    title="Regions",
+    description="One row per region; distances are great-circle km between centroids.",
+    columns=(
+        ColumnSpec("region", "text", True),
+        ColumnSpec("name", "text"),
+        ColumnSpec("lat", "number", True, minimum=-90, maximum=90, description="centroid latitude"),
+        ColumnSpec("lon", "number", True, minimum=-180, maximum=180, description="centroid longitude"),
+        ColumnSpec("port_distance_km", "number", minimum=0, description="distance to the nearest port"),
+    ),
+    key=("region",),
+    order_by=("region",),
+)
+
+SECTORS = TableSpec(
+    name="sectors",
+    title="Sectors",
+    description="One row per sector.",
+    columns=(
+        ColumnSpec("sector", "text", True),
+        ColumnSpec("name", "text"),
+        ColumnSpec("heavy", "boolean", True, description="heavy (HCI) manufacturing or not"),
+    ),
+    key=("sector",),
+    order_by=("sector",),
+)
+
+CREDIT = TableSpec(
+    name="credit",
+    title="Credit",
+    description="Directed foreign credit received.",
+    columns=(
+        ColumnSpec("firm_id", "text", True),
+        _year(),
+        _money("amount", required=True),
+    ),
+    references=(Reference("firm_id", "balance_sheets", "firm_id"),),
+    order_by=("firm_id", "year"),
+)
+
+TRADE_FAIRS = TableSpec(
+    name="trade_fairs",
+    title="Trade fairs",
+    description="Export promotion: trade-fair participations.",
+    columns=(
+        ColumnSpec("firm_id", "text", True),
+        _year(),
+        ColumnSpec("participations", "integer", True, minimum=0),
+        _money("revenue"),
+    ),
+    references=(Reference("firm_id", "balance_sheets", "firm_id"),),
+    order_by=("firm_id", "year"),
+)
+
+DEFLATORS = TableSpec(
+    name="deflators",
+    title="Deflators",
+    description="Multiply a nominal value of that year by factor to get the real unit.",
+    columns=(
+        _year(),
+        ColumnSpec("factor", "number", True, positive=True),
+    ),
+    key=("year",),
+    order_by=("year",),
+)
+
+#: Upload tables in load order: a table comes after every table it refers to.
+UPLOAD_TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (REGIONS, SECTORS, DEFLATORS, BALANCE_SHEETS, CONTRACTS, CREDIT, TRADE_FAIRS)
+}
+
+#: Columns every stored upload table carries besides the spec's own.
+#: ``_row_id`` is a record's identity across edits; ``_batch_id`` the change
+#: set that wrote this version; ``_source_row`` the spreadsheet row it came
+#: from (header = row 1), NULL for hand entry; ``extra`` a JSON object of the
+#: uploaded columns the spec does not name.
+INTERNAL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_row_id", "BIGINT NOT NULL"),
+    ("_batch_id", "BIGINT NOT NULL"),
+    ("_source_row", "BIGINT"),
+    ("extra", "JSON"),
+)
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of upload table ``name``, with a clear error for a wrong name."""
+    try:
+        return UPLOAD_TABLES[name]
+    except KeyError:
+        known = ", ".join(UPLOAD_TABLES)
+        raise ValueError(f"unknown table {name!r}; the upload tables are: {known}") from None
+
+
+def referencing_tables(name: str) -> list[tuple[TableSpec, Reference]]:
+    """Tables whose references point at ``name`` (checked when ``name`` shrinks)."""
+    return [
+        (spec, ref)
+        for spec in UPLOAD_TABLES.values()
+        for ref in spec.references
+        if ref.table == name
+    ]
