@@ -217,7 +217,7 @@ def _check_keys(spec, typed, file, rows, usable, facts) -> list[Problem]:
     if facts.stored_keys:
         clash = keys.isin(facts.stored_keys) & usable & ~duplicated
         problems += _problems_at(file, rows, clash, label, keys.map(_key_text), "unique key",
-                                 f"{label} is already stored in {spec.name} (append mode)")
+                                 f"{label} is already stored in {spec.name}")
     return problems
 
 

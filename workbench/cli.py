@@ -1,0 +1,164 @@
+"""``python -m workbench``: the command line of the workbench.
+
+Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``
+and ``app``. Every command takes ``--db`` (else ``$WORKBENCH_DB``, else the
+per-user data folder). Errors print one clear line to stderr and exit
+non-zero: 1 for rejected input, 2 for usage, 3 for a storage failure,
+4 for an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workbench import config
+
+EXIT_REJECTED, EXIT_USAGE, EXIT_STORAGE, EXIT_INTERNAL = 1, 2, 3, 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help=f"database file (default: ${config.DB_ENV} or {config.default_db_path()})")
+    parser.add_argument("--user", default=None, help="name recorded in the audit log (default: $USER)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init", help="create the database (schema only) if it does not exist")
+    demo = sub.add_parser("demo", help="load the synthetic demo economy")
+    demo.add_argument("--replace", action="store_true",
+                      help="replace data already stored (archived; `undo` restores it)")
+    demo.add_argument("--seed", type=int, default=None, help="seed of the demo generator")
+
+    ingest = sub.add_parser("ingest", help="validate and load one file into one table")
+    ingest.add_argument("--table", required=True, help="contracts, balance_sheets, regions, sectors, ...")
+    ingest.add_argument("file", type=Path, help="CSV, TSV, XLSX or Parquet file")
+    ingest.add_argument("--mode", choices=("append", "replace"), default="append")
+    ingest.add_argument("--deflate", action="store_true",
+                        help="values are nominal: multiply monetary columns by the deflator of their year")
+    ingest.add_argument("--encoding", default=None, help="text encoding (default: detect UTF-8 / CP949)")
+    ingest.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+
+    status = sub.add_parser("status", help="row counts per table and the schema version")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("undo", help="undo the newest change (ingest, edit, demo load)")
+    audit = sub.add_parser("audit", help="print the audit log, newest first")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--json", action="store_true", help="print JSON")
+    app = sub.add_parser("app", help="open the app in the browser on this database")
+    app.add_argument("--port", type=int, default=8501)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from storage.database import StorageError
+
+    try:
+        return COMMANDS[args.command](args)
+    except StorageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_STORAGE
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as err:  # never a bare traceback; WORKBENCH_DEBUG=1 shows it
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected {type(err).__name__}: {err} (set WORKBENCH_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _db(args):
+    from workbench.services import open_database
+
+    return open_database(config.resolve_db_path(args.db))
+
+
+def _actor(args) -> str:
+    return args.user or config.default_actor()
+
+
+def cmd_init(args) -> int:
+    db = _db(args)
+    print(f"database ready at {db.path} (schema version {db.schema_version()})")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from models.demo_economy import DemoSettings
+    from workbench.services import load_demo
+
+    settings = DemoSettings() if args.seed is None else DemoSettings(seed=args.seed)
+    db = _db(args)
+    change_set = load_demo(db, _actor(args), settings, replace=args.replace)
+    print(f"loaded the synthetic demo economy into {db.path} (change set {change_set})")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from workbench.services import IngestRequest, check_upload, upload
+
+    if not args.file.is_file():
+        raise OSError(f"{args.file}: no such file")
+    request = IngestRequest(table=args.table, file_name=args.file.name, data=args.file.read_bytes(),
+                            mode=args.mode, deflate=args.deflate, encoding=args.encoding,
+                            actor=_actor(args))
+    result = (check_upload if args.dry_run else upload)(_db(args), request)
+    if not result.report.ok:
+        print(result.summary, file=sys.stderr)
+        print(result.report.to_text(limit=None), file=sys.stderr)
+        return EXIT_REJECTED
+    print(result.summary)
+    return 0
+
+
+def cmd_status(args) -> int:
+    from workbench.services import database_status
+
+    status = database_status(_db(args))
+    if args.json:
+        print(json.dumps(status.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"database: {status.path} (schema version {status.schema_version})")
+    if status.is_demo:
+        print(f"SYNTHETIC DEMO DATA loaded {status.demo_loaded_at} "
+              f"({status.changes_since_demo} change(s) since)")
+    for table, rows in status.row_counts.items():
+        print(f"  {table:<15} {rows:>9,d} rows")
+    print(f"next undo: {status.next_undo or 'nothing to undo'}")
+    return 0
+
+
+def cmd_undo(args) -> int:
+    from workbench.services import undo
+
+    print(undo(_db(args), _actor(args)).summary)
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from workbench.services import audit_log
+
+    log = audit_log(_db(args), limit=args.limit)
+    if args.json:
+        print(log.to_json(orient="records", date_format="iso", force_ascii=False))
+        return 0
+    for row in log.itertuples():
+        print(f"{row.audit_id:>5}  {row.logged_at:%Y-%m-%d %H:%M:%S}  {row.actor:<12} {row.action:<7} {row.summary}")
+    return 0
+
+
+def cmd_app(args) -> int:
+    app = Path(__file__).with_name("app.py")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--", "--db", str(config.resolve_db_path(args.db))]
+    return subprocess.call(command)
+
+
+COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
+            "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app}
