@@ -62,10 +62,12 @@ def _v1_statements() -> tuple[str, ...]:
 
 _V2_STATEMENTS = (
     # Ground truth of the synthetic demo economy, so later analyses can be
-    # scored against it. Empty for a researcher's own data.
-    "CREATE TABLE demo_truth_parameters (parameter VARCHAR PRIMARY KEY, value DOUBLE,"
-    " description VARCHAR)",
-    "CREATE TABLE demo_truth_links (contract_id VARCHAR PRIMARY KEY, firm_id VARCHAR)",
+    # scored against it: one set per demo load (change set), so an undo of a
+    # reload leaves the truth of the data actually loaded. Empty for real data.
+    "CREATE TABLE demo_truth_parameters (change_set_id BIGINT NOT NULL, parameter VARCHAR NOT NULL,"
+    " value DOUBLE, description VARCHAR, PRIMARY KEY (change_set_id, parameter))",
+    "CREATE TABLE demo_truth_links (change_set_id BIGINT NOT NULL, contract_id VARCHAR NOT NULL,"
+    " firm_id VARCHAR, PRIMARY KEY (change_set_id, contract_id))",
     # Tables the analysis issues fill. Settings and results are JSON so that
     # each analysis can evolve its own fields; provenance names the change
     # sets (hence file hashes) the result was computed from.

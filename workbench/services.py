@@ -6,7 +6,7 @@ frozen results or DataFrames; none renders anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ from storage.validation import validate_frame
 __all__ = [
     "Database", "StorageError", "IngestRequest", "IngestResult", "EditResult", "Undone",
     "open_database", "database_status", "load_demo", "ensure_demo", "upload", "check_upload",
-    "save_table_edits", "undo", "table_rows", "audit_log", "change_sets", "overview",
+    "save_table_edits", "undo", "table_rows", "audit_log", "change_sets", "overview", "demo_truth",
 ]
 
 
@@ -57,7 +57,6 @@ class DatabaseStatus:
     changes_since_demo: int
     next_undo: str | None               # what `undo` would undo
     change_set_count: int = 0
-    truth: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_demo(self) -> bool:
@@ -79,23 +78,20 @@ def database_status(db: Database) -> DatabaseStatus:
 
     with db.connect("reading the database status") as con:
         counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in UPLOAD_TABLES}
-        demo = con.execute(
-            "SELECT change_set_id, created_at FROM change_sets WHERE kind = 'demo' AND undone_by IS NULL"
-            " ORDER BY change_set_id DESC LIMIT 1").fetchone()
+        demo = _active_demo(con)
         later = 0
         if demo is not None:
             later = con.execute("SELECT count(*) FROM change_sets WHERE change_set_id > ? AND kind <> 'undo'"
                                 " AND undone_by IS NULL", [demo[0]]).fetchone()[0]
         target = last_undoable(con)
         total = con.execute("SELECT count(*) FROM change_sets").fetchone()[0]
-        truth = dict(con.execute("SELECT parameter, value FROM demo_truth_parameters").fetchall()) if demo else {}
         return DatabaseStatus(
             path=str(db.path), schema_version=current_version(con), row_counts=counts,
             demo_loaded_at=None if demo is None else demo[1].isoformat(sep=" ", timespec="seconds"),
             changes_since_demo=int(later),
             next_undo=None if target is None else f"change set {int(target['change_set_id'])}: "
                                                     f"{describe_change_set(target)}",
-            change_set_count=int(total), truth=truth)
+            change_set_count=int(total))
 
 
 def load_demo(db: Database, actor: str, settings: DemoSettings = DemoSettings(),
@@ -124,25 +120,42 @@ def load_demo(db: Database, actor: str, settings: DemoSettings = DemoSettings(),
             if not validated.report.ok:  # the generator broke the upload format: a bug, say so
                 raise StorageError("the demo economy failed validation:\n" + validated.report.to_text(20))
             inserted += insert_rows(con, spec, validated.frame.assign(_source_row=pd.NA), change_set_id)
-        _store_truth(con, economy)
+        _store_truth(con, economy, change_set_id)
         close_change_set(con, change_set_id, inserted, archived, actor=actor, action="demo",
                          summary=f"loaded the synthetic demo economy (seed {settings.seed}): {inserted} rows",
                          details={"seed": settings.seed, "rows": inserted, "archived": archived})
     return change_set_id
 
 
-def _store_truth(con, economy) -> None:
-    con.execute("DELETE FROM demo_truth_parameters")
-    con.execute("DELETE FROM demo_truth_links")
+def _store_truth(con, economy, change_set_id: int) -> None:
     params = economy.true_parameters[["parameter", "value", "description"]]
-    links = economy.true_links[["contract_id", "firm_id"]].astype(object).where(
-        economy.true_links[["contract_id", "firm_id"]].notna(), None)
+    links = economy.true_links[["contract_id", "firm_id"]].astype(object)
+    links = links.where(links.notna(), None)
     con.register("truth_params", params)
     con.register("truth_links", links)
-    con.execute("INSERT INTO demo_truth_parameters SELECT parameter, value, description FROM truth_params")
-    con.execute("INSERT INTO demo_truth_links SELECT contract_id, firm_id FROM truth_links")
+    con.execute("INSERT INTO demo_truth_parameters SELECT ?, parameter, value, description FROM truth_params",
+                [change_set_id])
+    con.execute("INSERT INTO demo_truth_links SELECT ?, contract_id, firm_id FROM truth_links", [change_set_id])
     con.unregister("truth_params")
     con.unregister("truth_links")
+
+
+def _active_demo(con) -> tuple[int, object] | None:
+    """(change set id, time) of the demo load whose rows are in the tables, if any."""
+    return con.execute("SELECT change_set_id, created_at FROM change_sets WHERE kind = 'demo'"
+                       " AND undone_by IS NULL ORDER BY change_set_id DESC LIMIT 1").fetchone()
+
+
+def demo_truth(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """True parameters and true contract-to-firm links of the loaded demo (empty frames if none)."""
+    with db.connect("reading the demo's true values") as con:
+        demo = _active_demo(con)
+        key = [-1 if demo is None else demo[0]]
+        params = con.execute("SELECT parameter, value, description FROM demo_truth_parameters"
+                             " WHERE change_set_id = ? ORDER BY parameter", key).df()
+        links = con.execute("SELECT contract_id, firm_id FROM demo_truth_links WHERE change_set_id = ?"
+                            " ORDER BY contract_id", key).df()
+    return params, links
 
 
 def ensure_demo(db: Database, actor: str) -> bool:
