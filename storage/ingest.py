@@ -41,7 +41,7 @@ class IngestRequest:
 
 @dataclass(frozen=True)
 class IngestResult:
-    request_table: str
+    table: str
     file_name: str
     mode: str
     rows: int
@@ -58,7 +58,7 @@ class IngestResult:
                     "the database is unchanged")
         verb = "loaded" if self.written else "would load"
         encoding = f", read as {ENCODING_LABELS.get(self.encoding, self.encoding)}" if self.encoding else ""
-        return f"{self.file_name}: {verb} {self.rows} row(s) into {self.request_table} ({self.mode}{encoding})"
+        return f"{self.file_name}: {verb} {self.rows} row(s) into {self.table} ({self.mode}{encoding})"
 
 
 def sha256(data: bytes) -> str:

@@ -93,8 +93,9 @@ def read_upload(file: str, data: bytes, encoding: str | None = None) -> RawTable
     return _failed(file, "format", f"unsupported file type {suffix or '(none)'}; use one of {known}")
 
 
-def _failed(file: str, rule: str, message: str, encoding: str | None = None) -> RawTable:
-    problem = Problem(file, None, None, None, rule, message)
+def _failed(file: str, rule: str, message: str, encoding: str | None = None,
+            row: int | None = None) -> RawTable:
+    problem = Problem(file, row, None, None, rule, message)
     return RawTable(file, pd.DataFrame(), pd.Series([], dtype="int64"), encoding, (problem,))
 
 
@@ -116,8 +117,8 @@ def _read_text(file: str, data: bytes, delimiter: str | None, encoding: str | No
             records.append(record)
             last_line = reader.line_num
     except csv.Error as err:
-        return _failed(file, "parse", f"line {reader.line_num}: the file cannot be parsed as "
-                       f"delimited text ({err}); is the last line truncated?", used)
+        return _failed(file, "parse", f"the file cannot be parsed as delimited text ({err}); "
+                       "is the last line truncated?", used, row=last_line + 1)
     return _from_records(file, records, used, lines)
 
 
@@ -125,7 +126,7 @@ def _from_records(file: str, records: list[list[str]], encoding: str | None,
                   lines: list[int] | None = None) -> RawTable:
     """Check the shape of parsed records and build the text frame."""
     lines = lines or list(range(1, len(records) + 1))
-    numbered = [(line, rec) for line, rec in zip(lines, records) if any(c.strip() for c in rec)]
+    numbered = [(line, rec) for line, rec in zip(lines, records) if "".join(rec).strip()]
     if not numbered:
         return _failed(file, "empty file", "the file has no header and no data", encoding)
     (header_line, header), body = numbered[0], numbered[1:]

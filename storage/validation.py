@@ -51,21 +51,19 @@ class Validated:
 
 def is_missing(values: pd.Series) -> pd.Series:
     """True where a cell is empty: None, NaN, or blank text."""
-    missing = values.isna()
-    text = values.map(lambda v: isinstance(v, str))
-    if text.any():
-        missing = missing | (text & values.astype(str).str.strip().eq(""))
-    return missing.astype(bool)
+    blank = values.astype(str).str.strip().eq("").fillna(False)
+    return (values.isna() | blank).astype(bool)
 
 
 def _as_number(values: pd.Series) -> pd.Series:
     """Numbers from text or numeric cells; thousands separators allowed; NaN if not a number."""
-    def clean(v):
-        if isinstance(v, str):
-            v = v.strip()
-            return v.replace(",", "") if _THOUSANDS.match(v) else v
-        return v
-    return pd.to_numeric(values.map(clean), errors="coerce").astype("float64")
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    retry = numbers.isna() & values.notna()
+    if retry.any():  # ' 12 ', '1,234.5': only the few cells that need it take the slow path
+        text = values[retry].astype(str).str.strip()
+        text = text.where(~text.str.match(_THOUSANDS), text.str.replace(",", "", regex=False))
+        numbers[retry] = pd.to_numeric(text, errors="coerce").astype("float64")
+    return numbers
 
 
 def _as_boolean(values: pd.Series) -> pd.Series:
@@ -84,8 +82,7 @@ def _as_boolean(values: pd.Series) -> pd.Series:
 def _coerce_column(values: pd.Series, col: ColumnSpec, missing: pd.Series) -> tuple[pd.Series, pd.Series, str]:
     """(typed values, mask of unparseable cells, what was expected)."""
     if col.type == "text":
-        text = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-        text = text.where(~missing, None)
+        text = values.astype(str).str.strip().astype(object).where(~missing, None)
         if col.allowed is not None:
             text = text.map(lambda v: v.lower() if isinstance(v, str) else v)
         return text.astype(object), pd.Series(False, index=values.index), "text"

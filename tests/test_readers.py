@@ -93,3 +93,9 @@ def test_parquet_keeps_typed_values():
 def test_corrupt_workbook_and_unknown_suffix():
     assert [p.rule for p in read_upload("x.xlsx", b"not a zip").problems] == ["parse"]
     assert [p.rule for p in read_upload("x.json", b"{}").problems] == ["format"]
+
+
+def test_unclosed_quote_names_the_row_where_the_broken_record_starts():
+    raw = read_upload("f.csv", b'a,b\n1,2\n3,"unfinished\n')
+    (problem,) = raw.problems
+    assert problem.rule == "parse" and problem.row == 3
