@@ -56,14 +56,19 @@ class Database:
     @contextlib.contextmanager
     def connect(self, doing: str = "reading the database") -> Iterator[duckdb.DuckDBPyConnection]:
         """An open connection under the lock, with the schema migrated to the latest version."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StorageError(f"{doing}: cannot create the folder of {self.path}: {err}") from err
         lock = FileLock(self.lock_path, timeout=self.lock_timeout)
         try:
             lock.acquire()
-        except Timeout:
+        except Timeout:  # a subclass of OSError: caught first
             raise DatabaseBusy(
                 f"{doing}: the database {self.path} is busy (another session held it for "
                 f"over {self.lock_timeout:.0f} s); try again") from None
+        except OSError as err:
+            raise StorageError(f"{doing}: cannot lock {self.lock_path}: {err}") from err
         try:
             try:
                 con = duckdb.connect(str(self.path))

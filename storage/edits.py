@@ -11,6 +11,7 @@ change set: old versions archived, new versions inserted under the same
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,7 +19,7 @@ import pandas as pd
 from storage.changes import archive_rows, close_change_set, insert_rows, open_change_set
 from storage.database import Database
 from storage.ingest import database_facts
-from storage.problems import ValidationReport
+from storage.problems import Problem, ValidationReport
 from storage.readers import normalize_header
 from storage.schema import table_spec
 from storage.validation import validate_frame
@@ -44,25 +45,34 @@ class EditResult:
         return f"saved: {', '.join(parts)} (change set {self.change_set_id})"
 
 
-def save_edits(db: Database, table: str, shown_row_ids: list[int], edited: pd.DataFrame,
-               actor: str, dry_run: bool = False) -> EditResult:
-    """Validate and save the editor's rows of ``table``; nothing is written if any problem is found."""
+def save_edits(db: Database, table: str, shown: Mapping[int, int | None] | Iterable[int],
+               edited: pd.DataFrame, actor: str, dry_run: bool = False) -> EditResult:
+    """Validate and save the editor's rows of ``table``; nothing is written if any problem is found.
+
+    ``shown`` names the stored rows the editor showed: their ``_row_id`` s, or
+    a mapping ``_row_id -> _batch_id`` of the versions shown, in which case a
+    row that another session changed or removed meanwhile is a ``conflict``
+    problem instead of a silent overwrite.
+    """
     spec = table_spec(table)
+    seen = dict(shown) if isinstance(shown, Mapping) else dict.fromkeys(shown)
     edited = edited.rename(columns=normalize_header).reset_index(drop=True)
     if "_row_id" not in edited:
         edited["_row_id"] = pd.NA
     row_ids = pd.to_numeric(edited["_row_id"], errors="coerce").astype("Int64")
-    deleted = sorted(set(int(i) for i in shown_row_ids) - set(row_ids.dropna().astype(int)))
+    deleted = sorted(set(int(i) for i in seen) - set(row_ids.dropna().astype(int)))
     label = f"hand edit of {table}"
     editor_rows = pd.Series(range(1, len(edited) + 1), dtype="int64")
     with db.transaction(f"saving the {label}") as con:
         touched = frozenset(int(i) for i in row_ids.dropna()) | frozenset(deleted)
+        stored = _stored_versions(con, spec, touched)
+        conflicts = _conflicts(label, seen, stored, row_ids, touched)
         facts = database_facts(con, spec, "edit", exclude_row_ids=touched)
         validated = validate_frame(edited[[c for c in spec.column_names if c in edited]], spec, label,
                                    editor_rows, facts.facts)
-        if not validated.report.ok:
-            return EditResult(validated.report, None, pd.DataFrame())
-        stored = _stored_versions(con, spec, touched)
+        report = ValidationReport(conflicts + validated.report.problems)
+        if not report.ok:
+            return EditResult(report, None, pd.DataFrame())
         new = validated.frame.assign(_row_id=row_ids)
         changes, changed_ids = _diff(spec, stored, new, deleted)
         if changes.empty or dry_run:
@@ -81,10 +91,27 @@ def save_edits(db: Database, table: str, shown_row_ids: list[int], edited: pd.Da
     return EditResult(validated.report, change_set_id, changes)
 
 
+def _conflicts(label: str, seen: dict, stored: pd.DataFrame, row_ids: pd.Series,
+               touched: frozenset) -> tuple[Problem, ...]:
+    """Rows changed or removed by another change set since the editor showed them."""
+    current = dict(zip(stored["_row_id"].astype(int), stored["_batch_id"].astype(int)))
+    position = {int(i): n + 1 for n, i in enumerate(row_ids) if pd.notna(i)}
+    problems = []
+    for row_id in sorted(touched):
+        was = seen.get(row_id)
+        if row_id in current and (was is None or pd.isna(was) or int(was) == current[row_id]):
+            continue
+        what = "removed" if row_id not in current else f"changed (change set {current[row_id]})"
+        problems.append(Problem(label, position.get(row_id), None, str(row_id), "conflict",
+                                f"another session {what} this record after the editor was opened; "
+                                "reload the page and redo the edit"))
+    return tuple(problems)
+
+
 def _stored_versions(con, spec, row_ids: frozenset) -> pd.DataFrame:
     columns = ", ".join(spec.column_names)
     return con.execute(
-        f"SELECT _row_id, {columns}, CAST(extra AS VARCHAR) AS extra, _source_row FROM {spec.name} "
+        f"SELECT _row_id, _batch_id, {columns}, CAST(extra AS VARCHAR) AS extra, _source_row FROM {spec.name} "
         "WHERE _row_id IN (SELECT unnest(?::BIGINT[]))", [sorted(row_ids)]).df()
 
 

@@ -45,3 +45,16 @@ def test_processes_and_threads_write_at_once_without_lock_errors(tmp_path):
     assert len(stored) == 6 * WRITES_PER_WORKER == stored.nunique()
     sets = db.query("SELECT count(*) AS n FROM change_sets WHERE kind = 'ingest'")["n"].iloc[0]
     assert sets == 6 * WRITES_PER_WORKER
+
+
+def test_a_held_lock_gives_a_clear_busy_error_not_a_hang(tmp_path):
+    import pytest
+
+    from storage.database import DatabaseBusy
+
+    holder = Database(tmp_path / "busy.duckdb")
+    waiter = Database(tmp_path / "busy.duckdb", lock_timeout=0.5)
+    with holder.connect("holding"):
+        with pytest.raises(DatabaseBusy, match="busy"):
+            waiter.query("SELECT 1")
+    assert waiter.query("SELECT 1 AS one").iloc[0, 0] == 1

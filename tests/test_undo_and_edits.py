@@ -112,3 +112,19 @@ def test_saving_an_unchanged_editor_writes_nothing(loaded_db):
     view = editor_view(loaded_db, "regions")
     result = save_edits(loaded_db, "regions", view["_row_id"].tolist(), view, "kim")
     assert result.report.ok and result.change_set_id is None and result.changes.empty
+
+
+def test_an_edit_over_a_row_another_session_changed_is_a_conflict(loaded_db):
+    view = loaded_db.query("SELECT * EXCLUDE (extra, _source_row) FROM regions ORDER BY _row_id")
+    seen = dict(zip(view["_row_id"], view["_batch_id"]))
+    other = view.drop(columns="_batch_id").copy()
+    other.loc[0, "name"] = "서울특별시"
+    assert save_edits(loaded_db, "regions", seen, other, "lee").change_set_id is not None
+    mine = view.drop(columns="_batch_id").copy()
+    mine.loc[0, "port_distance_km"] = 30  # edits the stale version of the same row
+    result = save_edits(loaded_db, "regions", seen, mine, "kim")
+    assert [(p.rule, p.row) for p in result.report.problems] == [("conflict", 1)]
+    assert loaded_db.query("SELECT name FROM regions WHERE region = 'R01'").iloc[0, 0] == "서울특별시"
+    mine_deleting = view.drop(columns="_batch_id").iloc[1:]  # deletes the row the other session changed
+    rules = [p.rule for p in save_edits(loaded_db, "regions", seen, mine_deleting, "kim").report.problems]
+    assert rules == ["conflict", "still referenced"]  # R01 is also used by a balance sheet

@@ -157,7 +157,7 @@ def cmd_app(args) -> int:
     app = Path(__file__).with_name("app.py")
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--", "--db", str(config.resolve_db_path(args.db))]
-    return subprocess.call(command)
+    return subprocess.call(command, cwd=app.parent.parent)  # where .streamlit/config.toml is
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,

@@ -30,14 +30,14 @@ from storage.changes import (
 from storage.database import Database, StorageError
 from storage.edits import EditResult, save_edits
 from storage.ingest import IngestRequest, IngestResult, database_facts, ingest_file
-from storage.problems import ValidationReport
 from storage.schema import UPLOAD_TABLES, table_spec
 from storage.validation import validate_frame
 
 __all__ = [
     "Database", "StorageError", "IngestRequest", "IngestResult", "EditResult", "Undone",
     "open_database", "database_status", "load_demo", "ensure_demo", "upload", "check_upload",
-    "save_table_edits", "undo", "table_rows", "audit_log", "change_sets", "overview", "demo_truth",
+    "save_table_edits", "undo", "table_rows", "count_rows", "table_frame", "TableFilter", "audit_log",
+    "change_sets", "data_version", "overview", "Overview", "DatabaseStatus", "demo_truth",
 ]
 
 
@@ -198,8 +198,8 @@ class TableFilter:
     limit: int = 5000
 
 
-def table_rows(db: Database, table: str, filters: TableFilter = TableFilter()) -> pd.DataFrame:
-    """Stored rows of ``table`` (spec columns first, then ``_row_id`` and provenance), filtered."""
+def _filter_sql(table: str, filters: TableFilter) -> tuple[str, list]:
+    """The WHERE clause (bound parameters) of ``filters`` on ``table``."""
     spec = table_spec(table)
     where, params = ["TRUE"], []
     if "year" in spec.column_names:
@@ -217,11 +217,24 @@ def table_rows(db: Database, table: str, filters: TableFilter = TableFilter()) -
         spec.column(column)  # raises KeyError for a column not in the spec
         where.append(f"CAST({column} AS VARCHAR) = ?")
         params.append(value)
+    return " AND ".join(where), params
+
+
+def table_rows(db: Database, table: str, filters: TableFilter = TableFilter()) -> pd.DataFrame:
+    """Stored rows of ``table`` (spec columns, ``extra``, ``_row_id`` and provenance), filtered, at most ``limit``."""
+    spec = table_spec(table)
+    where, params = _filter_sql(table, filters)
     columns = ", ".join(spec.column_names)
     order = ", ".join(spec.order_by or spec.column_names[:1])
     sql = (f"SELECT {columns}, CAST(extra AS VARCHAR) AS extra, _row_id, _batch_id, _source_row "
-           f"FROM {table} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?")
+           f"FROM {table} WHERE {where} ORDER BY {order} LIMIT ?")
     return db.query(sql, [*params, filters.limit], doing=f"reading {table}")
+
+
+def count_rows(db: Database, table: str, filters: TableFilter = TableFilter()) -> int:
+    """How many stored rows of ``table`` match ``filters`` (ignoring the limit)."""
+    where, params = _filter_sql(table, filters)
+    return int(db.query(f"SELECT count(*) FROM {table} WHERE {where}", params, doing=f"counting {table}").iloc[0, 0])
 
 
 def table_frame(db: Database, table: str) -> pd.DataFrame:
@@ -270,7 +283,3 @@ def overview(db: Database) -> Overview:
         heavy_share=heavy_sales_share(bs, sectors),
         contracts_linked_share=float(sector_of_contract.notna().mean()) if len(contracts) else 0.0,
     )
-
-
-def problems_frame(report: ValidationReport) -> pd.DataFrame:
-    return report.to_frame()

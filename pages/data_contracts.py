@@ -1,0 +1,5 @@
+"""Contracts: upload, browse and hand-enter technology-adoption contracts (the generic data page)."""
+
+from workbench import ui
+
+ui.render_data_page("contracts")

@@ -1,0 +1,5 @@
+"""Deflators: upload, browse and hand-enter deflators (the generic data page)."""
+
+from workbench import ui
+
+ui.render_data_page("deflators")

@@ -1,0 +1,5 @@
+"""Regions: upload, browse and hand-enter regions (the generic data page)."""
+
+from workbench import ui
+
+ui.render_data_page("regions")
