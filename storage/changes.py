@@ -18,9 +18,7 @@ import duckdb
 import pandas as pd
 
 from storage.database import StorageError, now
-from storage.schema import SQL_TYPES, UPLOAD_TABLES, TableSpec
-
-VERSIONED_TABLES = tuple(UPLOAD_TABLES)
+from storage.schema import SQL_TYPES, VERSIONED_TABLES, TableSpec
 
 
 @dataclass(frozen=True)

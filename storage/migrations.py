@@ -84,6 +84,31 @@ _V2_STATEMENTS = (
 )
 
 
+_LINK_DECISION_COLUMNS = ("contract_id VARCHAR, decision VARCHAR, firm_id VARCHAR, reviewer VARCHAR,"
+                          " note VARCHAR")
+
+_V3_STATEMENTS = (
+    # The linkage issue replaces the placeholder contract_links of version 2:
+    # machine results are kept per run; human decisions are a versioned table.
+    "DROP TABLE contract_links",
+    f"CREATE TABLE link_decisions ({_LINK_DECISION_COLUMNS}, {INTERNAL})",
+    f"CREATE TABLE link_decisions__archive ({_LINK_DECISION_COLUMNS}, {INTERNAL},"
+    " _archived_by BIGINT NOT NULL)",
+    "CREATE TABLE linkage_runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP NOT NULL,"
+    " actor VARCHAR NOT NULL, settings JSON NOT NULL, data_version BIGINT NOT NULL,"
+    " contracts BIGINT NOT NULL, candidates BIGINT NOT NULL, compared_pairs BIGINT,"
+    " parameters JSON, seconds DOUBLE)",
+    "CREATE TABLE link_candidates (run_id BIGINT NOT NULL, contract_id VARCHAR NOT NULL,"
+    " firm_id VARCHAR NOT NULL, rank INTEGER NOT NULL, match_probability DOUBLE NOT NULL,"
+    " match_weight DOUBLE, matched_name VARCHAR, drivers VARCHAR)",
+    "CREATE TABLE link_issues (run_id BIGINT NOT NULL, contract_id VARCHAR NOT NULL,"
+    " problem VARCHAR NOT NULL)",
+    # The standardized names a run compared, beside the raw names.
+    "CREATE TABLE standardized_names (run_id BIGINT NOT NULL, source VARCHAR NOT NULL,"
+    " raw_name VARCHAR, standardized VARCHAR, core VARCHAR, romanized VARCHAR)",
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -94,6 +119,8 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "upload tables with archives, change sets, audit log", _v1_statements()),
     Migration(2, "demo ground truth; links, matches, estimates, model runs", _V2_STATEMENTS),
+    Migration(3, "linkage runs, candidates, issues, standardized names; versioned link decisions",
+              _V3_STATEMENTS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -205,6 +205,30 @@ DEFLATORS = TableSpec(
     order_by=("year",),
 )
 
+#: Reviewers' linkage decisions (the linkage issue): entered on the Review page
+#: or imported from a spreadsheet, validated like any upload, versioned and
+#: undoable like the upload tables. The newest link / not_in_balance_sheets
+#: decision of a contract wins; each reject removes one candidate firm.
+LINK_DECISIONS = TableSpec(
+    name="link_decisions",
+    title="Link decisions",
+    description="Reviewers' decisions on contract-to-firm links.",
+    columns=(
+        ColumnSpec("contract_id", "text", True, description="the contract decided on"),
+        ColumnSpec("decision", "text", True, allowed=("link", "reject", "not_in_balance_sheets"),
+                   description="link: the contract's firm is firm_id; reject: firm_id is not it; "
+                               "not_in_balance_sheets: its firm is absent from the balance sheets"),
+        ColumnSpec("firm_id", "text", description="required for link and reject"),
+        ColumnSpec("reviewer", "text", description="who decided"),
+        ColumnSpec("note", "text", description="free text, e.g. the evidence used"),
+    ),
+    references=(
+        Reference("contract_id", "contracts", "contract_id"),
+        Reference("firm_id", "balance_sheets", "firm_id"),
+    ),
+    order_by=("contract_id", "_row_id"),
+)
+
 #: Upload tables in load order: a table comes after every table it refers to.
 UPLOAD_TABLES: dict[str, TableSpec] = {
     spec.name: spec
@@ -224,13 +248,17 @@ INTERNAL_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Every table written through change sets (validated, archived, undoable).
+VERSIONED_TABLES: dict[str, TableSpec] = {**UPLOAD_TABLES, LINK_DECISIONS.name: LINK_DECISIONS}
+
+
 def table_spec(name: str) -> TableSpec:
-    """The spec of upload table ``name``, with a clear error for a wrong name."""
+    """The spec of versioned table ``name``, with a clear error for a wrong name."""
     try:
-        return UPLOAD_TABLES[name]
+        return VERSIONED_TABLES[name]
     except KeyError:
-        known = ", ".join(UPLOAD_TABLES)
-        raise ValueError(f"unknown table {name!r}; the upload tables are: {known}") from None
+        known = ", ".join(VERSIONED_TABLES)
+        raise ValueError(f"unknown table {name!r}; the tables are: {known}") from None
 
 
 def referencing_tables(name: str) -> list[tuple[TableSpec, Reference]]:

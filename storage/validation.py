@@ -264,7 +264,18 @@ def _contract_rules(typed: pd.DataFrame, file: str, rows: pd.Series) -> list[Pro
     return problems
 
 
-TABLE_RULES = {"contracts": _contract_rules}
+def _link_decision_rules(typed: pd.DataFrame, file: str, rows: pd.Series) -> list[Problem]:
+    """firm_id is required for link and reject, and empty for not_in_balance_sheets."""
+    needs_firm = typed["decision"].isin(["link", "reject"]).fillna(False).astype(bool)
+    has_firm = typed["firm_id"].notna()
+    problems = _problems_at(file, rows, needs_firm & ~has_firm, "firm_id", None, "conditional",
+                            "a link or reject decision needs the firm_id")
+    problems += _problems_at(file, rows, ~needs_firm & typed["decision"].notna() & has_firm, "firm_id",
+                             typed["firm_id"], "conditional", "not_in_balance_sheets takes no firm_id")
+    return problems
+
+
+TABLE_RULES = {"contracts": _contract_rules, "link_decisions": _link_decision_rules}
 
 
 def _deflate(spec, typed, file, rows, deflators: dict[int, float]) -> tuple[pd.DataFrame, list[Problem]]:

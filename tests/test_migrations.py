@@ -7,7 +7,7 @@ import pytest
 
 from storage.database import Database, StorageError, migrate_to
 from storage.migrations import LATEST_VERSION, MIGRATIONS
-from storage.schema import INTERNAL_COLUMNS, SQL_TYPES, UPLOAD_TABLES
+from storage.schema import INTERNAL_COLUMNS, SQL_TYPES, VERSIONED_TABLES
 
 
 def test_version_1_database_is_migrated_with_its_data(tmp_path):
@@ -29,7 +29,7 @@ def test_version_1_database_is_migrated_with_its_data(tmp_path):
 
 def test_migrated_tables_match_the_upload_spec(db):
     with db.connect() as con:
-        for spec in UPLOAD_TABLES.values():
+        for spec in VERSIONED_TABLES.values():
             described = con.execute(f"DESCRIBE {spec.name}").fetchall()
             got = [(name, kind) for name, kind, *_ in described]
             expected = [(c.name, SQL_TYPES[c.type]) for c in spec.columns]
