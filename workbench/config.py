@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 
@@ -27,4 +28,8 @@ def resolve_db_path(explicit: str | os.PathLike | None = None) -> Path:
 
 def default_actor() -> str:
     """Who is recorded in the audit log when no reviewer name is given."""
-    return os.environ.get(ACTOR_ENV) or os.environ.get("USER") or "unknown"
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        login = "unknown"
+    return os.environ.get(ACTOR_ENV) or login
