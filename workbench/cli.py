@@ -1,7 +1,7 @@
 """``python -m workbench``: the command line of the workbench.
 
-Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``
-and ``app``. Every command takes ``--db`` (else ``$WORKBENCH_DB``, else the
+Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``,
+``link``, ``links export|import`` and ``app``. Every command takes ``--db`` (else ``$WORKBENCH_DB``, else the
 per-user data folder). Errors print one clear line to stderr and exit
 non-zero: 1 for rejected input, 2 for usage, 3 for a storage failure,
 4 for an unexpected error.
@@ -10,6 +10,7 @@ non-zero: 1 for rejected input, 2 for usage, 3 for a storage failure,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -48,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="print the audit log, newest first")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--json", action="store_true", help="print JSON")
+    link = sub.add_parser("link", help="link contracts to balance-sheet firms and print the summary")
+    link.add_argument("--accept", type=float, default=None, help="auto-accept threshold (match probability)")
+    link.add_argument("--review", type=float, default=None, help="review-queue threshold (match probability)")
+    link.add_argument("--json", action="store_true", help="print JSON")
+    links = sub.add_parser("links", help="export or import link decisions")
+    links_sub = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    export = links_sub.add_parser("export", help="write every contract's link, score and decision")
+    export.add_argument("file", type=Path, help="output .csv or .xlsx")
+    imported = links_sub.add_parser("import", help="load reviewed decisions made elsewhere (validated)")
+    imported.add_argument("file", type=Path, help="CSV/TSV/XLSX/Parquet with contract_id, decision, firm_id, note")
     app = sub.add_parser("app", help="open the app in the browser on this database")
     app.add_argument("--port", type=int, default=8501)
     return parser
@@ -103,12 +114,20 @@ def cmd_demo(args) -> int:
 def cmd_ingest(args) -> int:
     from workbench.services import IngestRequest, check_upload, upload
 
-    if not args.file.is_file():
-        raise OSError(f"{args.file}: no such file")
+    _require_file(args.file)
     request = IngestRequest(table=args.table, file_name=args.file.name, data=args.file.read_bytes(),
                             mode=args.mode, deflate=args.deflate, encoding=args.encoding,
                             actor=_actor(args))
-    result = (check_upload if args.dry_run else upload)(_db(args), request)
+    return _report_ingest((check_upload if args.dry_run else upload)(_db(args), request))
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise OSError(f"{path}: no such file")
+
+
+def _report_ingest(result) -> int:
+    """Print a loaded file's summary, or every problem of a rejected one (exit 1)."""
     if not result.report.ok:
         print(result.summary, file=sys.stderr)
         print(result.report.to_text(limit=None), file=sys.stderr)
@@ -160,5 +179,40 @@ def cmd_app(args) -> int:
     return subprocess.call(command, cwd=app.parent.parent)  # where .streamlit/config.toml is
 
 
+def cmd_link(args) -> int:
+    from estimation.linkage import LinkageSettings
+    from workbench import linkage
+
+    overrides = {"accept": args.accept, "review": args.review}
+    settings = dataclasses.replace(LinkageSettings(), **{k: v for k, v in overrides.items() if v is not None})
+    db = _db(args)
+    run = linkage.run_linkage(db, _actor(args), settings)
+    state = linkage.link_state(db)
+    report = {"run": run.__dict__, "summary": linkage.summarize(state).__dict__,
+              "quality": linkage.quality_against_truth(db, state)}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(linkage.format_report(report))
+    return 0
+
+
+def cmd_links(args) -> int:
+    from workbench import linkage
+
+    db = _db(args)
+    if args.links_command == "export":
+        frame = linkage.export_links(linkage.link_state(db))
+        if args.file.suffix.lower() == ".xlsx":
+            frame.to_excel(args.file, index=False)
+        else:
+            frame.to_csv(args.file, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(frame)} contract link(s) to {args.file}")
+        return 0
+    _require_file(args.file)
+    return _report_ingest(linkage.import_decisions(db, args.file.name, args.file.read_bytes(), _actor(args)))
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
-            "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app}
+            "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app,
+            "link": cmd_link, "links": cmd_links}
