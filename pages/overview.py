@@ -31,8 +31,11 @@ if overview.contracts.empty:
 else:
     ui.show_chart(charts.contracts_per_year(overview.contracts, note), "contracts-per-year",
                   overview.contracts)
-    st.caption(f"Until the linkage page exists, a contract gets its firm's sector only when its standardized "
-               f"firm name matches balance-sheet names of exactly one sector; the rest show as *unlinked*. "
+    how = ("the final links of the Linkage page (automatic links and reviewers' decisions)"
+           if overview.contracts_linked_by == "links" else
+           "an exact match of its standardized firm name with balance-sheet names of one sector "
+           "(run the linkage for the full split)")
+    st.caption(f"A contract gets its firm's sector from {how}; the rest show as *unlinked*. "
                f"Linked share: **{overview.contracts_linked_share:.0%}** of contracts.")
 
 st.subheader("Heavy manufacturing's share of sales")

@@ -153,3 +153,15 @@ def test_cli_link_export_import(db, tmp_path):
     bad.write_text("contract_id,decision\nC0001,link\n", encoding="utf-8")
     done = run_cli(db.path, "links", "import", str(bad))
     assert done.returncode == 1 and "[conditional]" in done.stderr
+
+
+def test_overview_splits_contracts_by_the_final_links_once_linked(db):
+    from estimation.descriptives import contract_sectors_by_name
+    from workbench.services import overview, table_frame
+
+    summary = overview(db)
+    assert summary.contracts_linked_by == "links"
+    by_name = contract_sectors_by_name(table_frame(db, "contracts"), table_frame(db, "balance_sheets"))
+    state = linkage.link_state(db)
+    assert summary.contracts_linked_share == pytest.approx(state.final["firm_id"].notna().mean())
+    assert summary.contracts_linked_share > by_name.notna().mean()

@@ -267,6 +267,7 @@ class Overview:
     contracts: pd.DataFrame          # year, group (heavy/light/unlinked), status, contracts
     heavy_share: pd.DataFrame        # year, heavy_sales, sales, heavy_share
     contracts_linked_share: float    # share of contracts whose sector is known
+    contracts_linked_by: str         # "links" (final links of the linkage) or "name" (exact name key)
 
 
 def overview(db: Database) -> Overview:
@@ -274,7 +275,7 @@ def overview(db: Database) -> Overview:
     bs = table_frame(db, "balance_sheets")
     contracts = table_frame(db, "contracts")
     sectors = table_frame(db, "sectors")
-    sector_of_contract = contract_sectors_by_name(contracts, bs)
+    sector_of_contract, linked_by = _contract_sectors(db, contracts, bs)
     counts = pd.DataFrame({"table": list(status.row_counts), "rows": list(status.row_counts.values())})
     return Overview(
         row_counts=counts,
@@ -282,4 +283,16 @@ def overview(db: Database) -> Overview:
         contracts=contracts_by_year(contracts, sector_of_contract, sectors),
         heavy_share=heavy_sales_share(bs, sectors),
         contracts_linked_share=float(sector_of_contract.notna().mean()) if len(contracts) else 0.0,
+        contracts_linked_by=linked_by,
     )
+
+
+def _contract_sectors(db: Database, contracts: pd.DataFrame, bs: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Each contract's firm's sector: from the final links once a linkage run exists, else by exact name key."""
+    from workbench import linkage  # linkage builds on these services
+
+    if linkage.latest_run(db) is None:
+        return contract_sectors_by_name(contracts, bs), "name"
+    firm_of = linkage.link_state(db).final.set_index("contract_id")["firm_id"]
+    sector_of_firm = bs.drop_duplicates("firm_id", keep="last").set_index("firm_id")["sector"]
+    return contracts["contract_id"].map(firm_of).map(sector_of_firm).rename("sector"), "links"
