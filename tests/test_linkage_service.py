@@ -156,12 +156,12 @@ def test_cli_link_export_import(db, tmp_path):
 
 
 def test_overview_splits_contracts_by_the_final_links_once_linked(db):
-    from estimation.descriptives import contract_sectors_by_name
-    from workbench.services import overview, table_frame
+    from workbench.services import overview
 
     summary = overview(db)
     assert summary.contracts_linked_by == "links"
-    by_name = contract_sectors_by_name(table_frame(db, "contracts"), table_frame(db, "balance_sheets"))
     state = linkage.link_state(db)
-    assert summary.contracts_linked_share == pytest.approx(state.final["firm_id"].notna().mean())
-    assert summary.contracts_linked_share > by_name.notna().mean()
+    linked = state.final["firm_id"].notna()
+    assert summary.contracts_linked_share == pytest.approx(linked.mean())
+    split = summary.contracts.groupby("group")["contracts"].sum()
+    assert split["heavy"] + split["light"] == linked.sum() and split["unlinked"] == (~linked).sum()
