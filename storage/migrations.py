@@ -96,11 +96,12 @@ _V3_STATEMENTS = (
     " _archived_by BIGINT NOT NULL)",
     "CREATE TABLE linkage_runs (run_id BIGINT PRIMARY KEY, created_at TIMESTAMP NOT NULL,"
     " actor VARCHAR NOT NULL, settings JSON NOT NULL, data_version BIGINT NOT NULL,"
-    " contracts BIGINT NOT NULL, candidates BIGINT NOT NULL, compared_pairs BIGINT,"
-    " parameters JSON, seconds DOUBLE)",
+    " contracts BIGINT NOT NULL, candidates BIGINT NOT NULL, blocked_pairs BIGINT,"
+    " parameters JSON, notes JSON, seconds DOUBLE)",
     "CREATE TABLE link_candidates (run_id BIGINT NOT NULL, contract_id VARCHAR NOT NULL,"
     " firm_id VARCHAR NOT NULL, rank INTEGER NOT NULL, match_probability DOUBLE NOT NULL,"
-    " match_weight DOUBLE, matched_name VARCHAR, drivers VARCHAR)",
+    " match_weight DOUBLE, likelihood_weight DOUBLE, twin_of_top BOOLEAN,"
+    " matched_name_variant VARCHAR, drivers VARCHAR)",
     "CREATE TABLE link_issues (run_id BIGINT NOT NULL, contract_id VARCHAR NOT NULL,"
     " problem VARCHAR NOT NULL)",
     # The standardized names a run compared, beside the raw names.
