@@ -1,10 +1,10 @@
 """``python -m workbench``: the command line of the workbench.
 
 Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``,
-``link``, ``links export|import`` and ``app``. Every command takes ``--db`` (else ``$WORKBENCH_DB``, else the
-per-user data folder). Errors print one clear line to stderr and exit
-non-zero: 1 for rejected input, 2 for usage, 3 for a storage failure,
-4 for an unexpected error.
+``link``, ``links export|import``, ``direct-effects`` and ``app``. Every command takes
+``--db`` (else ``$WORKBENCH_DB``, else the per-user data folder). Errors print one
+clear line to stderr and exit non-zero: 1 for rejected input, 2 for usage, 3 for
+a storage failure, 4 for an unexpected error.
 """
 
 from __future__ import annotations
@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", type=Path, help="output .csv or .xlsx")
     imported = links_sub.add_parser("import", help="load reviewed decisions made elsewhere (validated)")
     imported.add_argument("file", type=Path, help="CSV/TSV/XLSX/Parquet with contract_id, decision, firm_id, note")
+    direct = sub.add_parser("direct-effects", help="winners vs losers event study; stores the estimate and η")
+    direct.add_argument("--outcome", default="log_sales",
+                        help="log_sales, log_employment, log_assets, tfpr_cost_share, ... (default log_sales)")
+    direct.add_argument("--k", type=int, default=3, help="winners matched to each loser (default 3)")
+    direct.add_argument("--sigma", type=float, default=5.0, help="σ of η = exp(β_7/(σ−1)) (default 5)")
+    direct.add_argument("--links", choices=("final", "truth"), default="final",
+                        help="final links of the linkage, or the synthetic demo's true links")
+    direct.add_argument("--json", action="store_true", help="print JSON")
     app = sub.add_parser("app", help="open the app in the browser on this database")
     app.add_argument("--port", type=int, default=8501)
     return parser
@@ -213,6 +221,58 @@ def cmd_links(args) -> int:
     return _report_ingest(linkage.import_decisions(db, args.file.name, args.file.read_bytes(), _actor(args)))
 
 
+def cmd_direct_effects(args) -> int:
+    from estimation.direct_effects import DirectEffectsSpec, EstimationError
+    from workbench import direct_effects
+
+    db = _db(args)
+    try:
+        spec = DirectEffectsSpec(outcome=args.outcome, k=args.k, sigma=args.sigma)
+        estimate_id, result = direct_effects.estimate_direct_effects(db, spec, _actor(args), links=args.links)
+    except EstimationError as err:  # the data or settings cannot support it: a plain message, exit 1
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    stored = direct_effects.stored_estimates(db).set_index("estimate_id").loc[estimate_id]
+    if args.json:
+        print(json.dumps({"estimate_id": estimate_id, **stored["result"], "provenance": stored["provenance"]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(_format_direct_effects(estimate_id, stored["result"], stored["provenance"]))
+    return 0
+
+
+def _format_direct_effects(estimate_id: int, summary: dict, provenance: dict) -> str:
+    links = provenance["links"]
+    source = (f"final links of linkage run {links['run_id']}, {links['reviewer_decisions']} reviewer decision(s)"
+              if links["source"] == "final" else "the demo's true links")
+    lines = [f"direct effects on {summary['outcome']} ({source})"
+             + ("  [SYNTHETIC DEMO DATA]" if provenance.get("synthetic_demo") else ""),
+             f"losers {summary['losers']} · matches {summary['matches']} · firms {summary['firms']} · "
+             f"N {summary['N']} · unmatched losers {summary['unmatched']} (reasons in --json)",
+             f"{'τ':>4}  {'estimate':>9}  {'se':>8}  {'95% CI':^21}  {'p':>6}"]
+    for row in summary["coefficients"]:
+        if row["reference"]:
+            lines.append(f"{row['event_time']:>4}  {0:>9.4f}  {'(reference)':>8}")
+        else:
+            lines.append(f"{row['event_time']:>4}  {row['estimate']:>9.4f}  {row['se']:>8.4f}  "
+                         f"[{row['ci_low']:>8.4f}, {row['ci_high']:>8.4f}]  {row['p']:>6.3f}")
+    if summary["not_identified"]:
+        lines.append(f"not identified (no winner-loser comparison): τ = "
+                     f"{', '.join(str(t) for t in summary['not_identified'])}")
+    lines.append(f"pre-trend: {summary['pretrend']}")
+    if summary["bootstrap_p"] is not None:
+        boot = summary["bootstrap"]["rows"][0]
+        lines.append(f"wild cluster bootstrap (by {boot['cluster']}, {boot['reps']} reps): "
+                     f"β_{summary['bootstrap_tau']} p = {summary['bootstrap_p']:.3f}")
+    if summary["eta"] is None:
+        lines.append(f"η not available: {summary['eta_reason']}")
+    else:
+        lines.append(f"η = exp(β_{summary['eta_tau']}/(σ−1)) = {summary['eta']:.4f} (se {summary['eta_se']:.4f}), "
+                     f"σ = {summary['sigma']:g}, from {summary['eta_note']}")
+    lines.append(f"stored as estimate {estimate_id} (data version {provenance['data_version']})")
+    return "\n".join(lines)
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
             "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app,
-            "link": cmd_link, "links": cmd_links}
+            "link": cmd_link, "links": cmd_links, "direct-effects": cmd_direct_effects}

@@ -1,0 +1,299 @@
+"""Direct-effects services: run the winners-vs-losers analysis on the stored data and keep it.
+
+:func:`estimate_direct_effects` runs :func:`estimation.direct_effects.run_direct_effects` on
+the stored tables with the final contract-to-firm links of the linkage (automatic links plus
+reviewers' decisions) — or, on the synthetic demo only, with its true links, which separates
+linkage error from estimation error — and stores the result as a named estimate in
+``estimates`` (kind ``direct_effects``) with its provenance: the active change sets whose rows
+were used (file names and SHA-256), the linkage run and reviewer decisions, the data version,
+package versions and the time. One audit-log entry (action ``estimate``) is written with it.
+The estimate is a record, not a versioned table: undoing data later leaves it stored, and
+its ``data_version`` tells whether it is stale (:func:`latest_direct_gain`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from estimation.direct_effects import (DirectEffectsResult, DirectEffectsSpec, EstimationError, NotApplicable,
+                                       run_direct_effects)
+from storage.changes import record_audit
+from storage.database import Database, StorageError, now
+from storage.schema import table_spec
+from workbench import linkage
+from workbench.services import data_version, demo_truth
+
+KIND = "direct_effects"
+LINK_SOURCES = ("final", "truth")
+PACKAGES = ("pyfixest", "pandas", "numpy", "wildboottest")
+NO_LINKAGE_RUN = "No linkage run exists yet: run `python -m workbench link` first (or use the demo's true links)."
+
+__all__ = ["KIND", "LINK_SOURCES", "StoredGain", "estimate_direct_effects", "estimation_sample",
+           "latest_direct_gain", "result_summary", "spec_settings", "stored_estimates"]
+
+
+# ------------------------------------------------------------------------------------------- estimate
+
+def estimate_direct_effects(db: Database, spec: DirectEffectsSpec, actor: str,
+                            links: str = "final") -> tuple[int, DirectEffectsResult]:
+    """Run the analysis on the stored data and store it; returns (estimate_id, result).
+
+    ``links="final"`` uses the linkage's final links (needs a linkage run, else an
+    EstimationError saying to run ``link`` first); ``links="truth"`` the demo's true links
+    (synthetic demo only). Raises EstimationError (plain message) when the data cannot
+    support the estimation; nothing is stored then.
+    """
+    if links not in LINK_SOURCES:
+        raise EstimationError("bad_setting", f"links must be 'final' or 'truth', not {links!r}.")
+    version = data_version(db)
+    if links == "final":
+        run = linkage.latest_run(db)
+        if run is None:
+            raise EstimationError("no_linkage_run", NO_LINKAGE_RUN)
+        state = linkage.link_state(db)
+        link_frame = state.final[["contract_id", "firm_id"]]
+        link_info = {"source": "final", "run_id": int(run["run_id"]),
+                     "run_data_version": int(run["data_version"]),
+                     "reviewer_decisions": int(len(linkage.decisions(db))),
+                     "contracts_linked_by_reviewer": int((state.final["source"] == "reviewer").sum()),
+                     "contracts_linked": int(state.final["firm_id"].notna().sum()),
+                     "contracts": int(len(state.final))}
+    else:
+        _, truth = demo_truth(db)
+        if truth.empty:
+            raise EstimationError("no_true_links", "True links exist only for the synthetic demo economy, which "
+                                                   "is not loaded; use the final links (--links final).")
+        link_frame = truth
+        link_info = {"source": "truth", "contracts_linked": int(truth["firm_id"].notna().sum()),
+                     "contracts": int(len(truth))}
+
+    used = ["balance_sheets", "contracts", *spec.controls]  # controls are named after their tables
+    with db.connect("reading the data for the direct-effects analysis") as con:
+        if _version(con) != version:
+            raise StorageError("the data changed while the direct-effects analysis was reading it; run it again")
+        tables = {name: con.execute(f"SELECT {', '.join(table_spec(name).column_names)} FROM {name}").df()
+                  for name in used}
+        change_sets = _active_change_sets(con, used + (["link_decisions"] if links == "final" else []))
+    result = run_direct_effects(spec, tables["balance_sheets"], tables["contracts"], link_frame,
+                                credit=tables.get("credit"), trade_fairs=tables.get("trade_fairs"))
+
+    summary = result_summary(result)
+    provenance = {"change_sets": change_sets, "links": link_info, "data_version": version,
+                  "synthetic_demo": any(c["kind"] == "demo" for c in change_sets),
+                  "packages": _package_versions(), "computed_at": now().isoformat(sep=" ", timespec="seconds"),
+                  "actor": actor}
+    with db.transaction("storing the direct-effects estimate") as con:
+        estimate_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
+        con.execute("INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?)",
+                    [estimate_id, KIND, _dumps(spec_settings(spec)), _dumps(summary), _dumps(provenance), now()])
+        eta = "η not available" if summary["eta"] is None else f"η = {summary['eta']:.4f}"
+        record_audit(con, actor, "estimate",
+                     f"direct-effects estimate {estimate_id}: {spec.outcome}, {summary['matches']} matches, "
+                     f"N = {summary['N']}, {eta} ({links} links)", table="estimates",
+                     details={"estimate_id": estimate_id, "kind": KIND, "links": links,
+                              "data_version": version, "settings": spec_settings(spec)})
+    return estimate_id, result
+
+
+def _version(con) -> int:
+    return int(con.execute("SELECT coalesce(max(audit_id), 0) FROM audit_log").fetchone()[0])
+
+
+def _active_change_sets(con, tables: list[str]) -> list[dict]:
+    """The change sets whose rows are in ``tables`` now (undone ones excluded), with the tables each fed."""
+    fed: dict[int, list[str]] = {}
+    for table in tables:
+        for (batch,) in con.execute(f"SELECT DISTINCT _batch_id FROM {table}").fetchall():
+            fed.setdefault(int(batch), []).append(table)
+    if not fed:
+        return []
+    frame = con.execute(
+        "SELECT change_set_id, kind, table_name, mode, file_name, file_sha256, actor, created_at FROM change_sets"
+        " WHERE undone_by IS NULL AND change_set_id IN (SELECT unnest(?::BIGINT[])) ORDER BY change_set_id",
+        [sorted(fed)]).df()
+    return [{"change_set_id": int(row.change_set_id), "kind": row.kind, "tables": fed[int(row.change_set_id)],
+             "mode": _plain(row.mode), "file_name": _plain(row.file_name), "file_sha256": _plain(row.file_sha256),
+             "actor": row.actor, "created_at": row.created_at.isoformat(sep=" ", timespec="seconds")}
+            for row in frame.itertuples()]
+
+
+def _package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+# ------------------------------------------------------------------------------------------- summaries
+
+def spec_settings(spec: DirectEffectsSpec) -> dict:
+    """The spec as JSON-ready settings; ``DirectEffectsSpec(**settings)`` rebuilds it (tuples as lists)."""
+    return _plain(dataclasses.asdict(spec))
+
+
+def _test(test) -> dict:
+    if isinstance(test, NotApplicable):
+        return {"name": test.name, "applies": False, "reason": test.reason, "text": str(test)}
+    return {"name": test.name, "applies": True, "null": test.null, "stat": test.stat, "p_value": test.p_value,
+            "df": list(test.df), "distribution": test.distribution, "text": str(test)}
+
+
+def result_summary(result: DirectEffectsResult) -> dict:
+    """What is stored as an estimate's ``result``: the core's summary (outcome, counts, ``beta``,
+    ``pretrend`` text, ``eta``/``eta_se``/``eta_note``) plus the coefficient table, the structured
+    pre-trend test, the wild bootstrap, η's β̄, the unmatched losers with reasons, sample sizes and
+    event counts. JSON-ready (NaN → null)."""
+    fit, spec = result.fit, result.spec
+    summary = result.summary()
+    coefficients = fit.coefficients.drop(columns="term").to_dict(orient="records")
+    if isinstance(result.bootstrap, NotApplicable):
+        bootstrap, boot_p, boot_tau = {"applies": False, "reason": result.bootstrap.reason}, None, None
+    else:
+        rows = result.bootstrap.drop(columns="term").to_dict(orient="records")
+        bootstrap = {"applies": True, "rows": rows}
+        boot_p, boot_tau = (rows[0]["p_bootstrap"], rows[0]["event_time"]) if rows else (None, None)
+    gain = result.gain
+    summary.update({
+        "eta_tau": spec.eta_tau,
+        "eta_reason": gain.reason if isinstance(gain, NotApplicable) else None,
+        "eta_beta": getattr(gain, "beta_bar", None), "eta_beta_se": getattr(gain, "beta_se", None),
+        "coefficients": coefficients,
+        "not_identified": list(fit.not_identified),
+        "pretrend_test": _test(fit.pretrend),
+        "bootstrap": bootstrap, "bootstrap_tau": boot_tau, "bootstrap_p": boot_p,
+        "clusters": fit.clusters, "df_t": fit.df_t,
+        "singletons_dropped": fit.singletons_dropped, "missing_outcome_dropped": fit.missing_outcome_dropped,
+        "unmatched_losers": result.matching.unmatched[["firm_id", "event_year", "reason"]].to_dict(orient="records"),
+        "counts": dataclasses.asdict(result.counts),
+        "sample_sizes": result.sample_sizes.to_dict(orient="records"),
+        "cancellation_test": _test(result.cancellation_test),
+    })
+    return _plain(summary)
+
+
+def _plain(value):
+    """JSON-ready: numpy scalars → Python, NaN/NA → None, tuples → lists, keys → str."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    return value
+
+
+def _dumps(value) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False)
+
+
+# ------------------------------------------------------------------------------------------- stored
+
+def stored_estimates(db: Database, kind: str = KIND) -> pd.DataFrame:
+    """Stored estimates of ``kind``, newest first: estimate_id, kind, created_at, outcome, matches, N,
+    eta, links, data_version, and settings / result / provenance as dicts."""
+    frame = db.query("SELECT estimate_id, kind, created_at, CAST(settings AS VARCHAR) AS settings,"
+                     " CAST(result AS VARCHAR) AS result, CAST(provenance AS VARCHAR) AS provenance"
+                     " FROM estimates WHERE kind = ? ORDER BY estimate_id DESC", [kind],
+                     doing="reading stored estimates")
+    for column in ("settings", "result", "provenance"):
+        frame[column] = frame[column].map(lambda text: None if text is None else json.loads(text))
+    result = frame["result"].map(lambda r: r or {})
+    provenance = frame["provenance"].map(lambda p: p or {})
+    frame.insert(3, "outcome", result.map(lambda r: r.get("outcome")))
+    frame.insert(4, "matches", result.map(lambda r: r.get("matches")))
+    frame.insert(5, "N", result.map(lambda r: r.get("N")))
+    frame.insert(6, "eta", result.map(lambda r: r.get("eta")))
+    frame.insert(7, "links", provenance.map(lambda p: (p.get("links") or {}).get("source")))
+    frame.insert(8, "data_version", provenance.map(lambda p: p.get("data_version")))
+    return frame
+
+
+@dataclass(frozen=True)
+class StoredGain:
+    """η of a stored direct-effects estimate, for the model pages. ``eta`` is None (with ``note``
+    giving the reason) when that estimate could not identify it; ``stale`` when the data changed since."""
+
+    estimate_id: int
+    eta: float | None
+    eta_se: float | None
+    beta: float | None
+    sigma: float
+    note: str                 # which coefficient makes β̄, or why η is not available (the reason alone)
+    outcome: str
+    created_at: str
+    links: str
+    data_version: int
+    stale: bool
+    synthetic_demo: bool
+    sources: tuple[str, ...]  # the change sets used, e.g. "change set 1: demo"
+
+    def describe(self) -> str:
+        value = "η not available" if self.eta is None else f"η = {self.eta:.4f} (se {self.eta_se:.4f})"
+        flags = (" · SYNTHETIC DEMO" if self.synthetic_demo else "") + (" · data changed since" if self.stale else "")
+        return (f"{value}, σ = {self.sigma:g} — estimate {self.estimate_id} of {self.created_at}: {self.note}; "
+                f"{self.links} links; {', '.join(self.sources) or 'no data'}{flags}")
+
+
+def latest_direct_gain(db: Database) -> StoredGain | None:
+    """η of the latest stored direct-effects estimate with its provenance summary; None if none is stored."""
+    stored = stored_estimates(db)
+    if stored.empty:
+        return None
+    row = stored.iloc[0]
+    result, provenance = row["result"], row["provenance"]
+    sources = tuple(f"change set {c['change_set_id']}: {c['kind']}" + (f" {c['file_name']}" if c.get("file_name") else "")
+                    for c in provenance.get("change_sets", []))
+    return StoredGain(estimate_id=int(row["estimate_id"]), eta=result.get("eta"), eta_se=result.get("eta_se"),
+                      beta=result.get("eta_beta"), sigma=float(result.get("sigma")),
+                      note=result.get("eta_reason") or result.get("eta_note") or "",
+                      outcome=result.get("outcome"), created_at=str(row["created_at"])[:19],
+                      links=(provenance.get("links") or {}).get("source", "?"),
+                      data_version=int(provenance.get("data_version", -1)),
+                      stale=_changed_since(db, int(provenance.get("data_version", 0))),
+                      synthetic_demo=bool(provenance.get("synthetic_demo")), sources=sources)
+
+
+def _changed_since(db: Database, version: int) -> bool:
+    """Whether any change other than storing estimates was logged after data version ``version``."""
+    later = db.query("SELECT count(*) AS n FROM audit_log WHERE audit_id > ? AND action <> 'estimate'",
+                     [version], doing="reading the audit log")
+    return bool(later.iloc[0, 0])
+
+
+# ------------------------------------------------------------------------------------------- sample
+
+def estimation_sample(result: DirectEffectsResult) -> pd.DataFrame:
+    """The stacked estimation sample exactly as regressed (after dropping missing outcomes and
+    singleton fixed-effect groups), one row per match × firm × year: match_id, firm_id, year,
+    event_year, event_time, role, winner, the outcome (named as in the spec), any controls, and
+    the regressors D^τ × Winner as tau_m5 … tau_p7 (only the estimated ones; τ = reference omitted).
+    Stata: ``reghdfe <outcome> tau_*, absorb(match_id#firm_id match_id#year) vce(cluster match_id firm_id)``
+    (encode the string ids first)."""
+    fit, spec = result.fit, result.spec
+    sample = fit.sample
+    roles = result.stacked.loc[sample.index, ["role", "event_year"]]
+    terms = [c for c in fit.coefficients.loc[~fit.coefficients["reference"], "term"] if c in sample]
+    frame = pd.concat([sample[["match_id", "firm_id", "year"]], roles,
+                       sample[["event_time", "winner", spec.outcome, *spec.controls, *terms]]], axis=1)
+    frame = frame[["match_id", "firm_id", "year", "event_year", "event_time", "role", "winner", spec.outcome,
+                   *spec.controls, *terms]]
+    frame[terms] = frame[terms].astype("int64")
+    return frame.reset_index(drop=True)
