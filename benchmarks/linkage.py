@@ -8,7 +8,8 @@ generated economy) and the quality figures against the demo's true links.
 
 ``--demo [SEED ...]`` instead reports on the default-size demo economy (the figures of
 docs/linkage.md): pair completeness of each blocking rule, outcome shares, precision and
-recall, and the oracle bound on the review queue.
+recall, the seller profiles of the second pass and the oracle bound on the review queue.
+``--without-seller`` runs either report with the first pass only (``seller_evidence=False``).
 """
 
 from __future__ import annotations
@@ -96,9 +97,8 @@ def oracle_queue_bound(classified: pd.DataFrame, candidates: pd.DataFrame, truth
     return n / len(frame), rest["offered"].sum() / len(frame)
 
 
-def demo_report(seeds: list[int]) -> None:
+def demo_report(seeds: list[int], settings: LinkageSettings = LinkageSettings()) -> None:
     """Quality figures on the default-size demo economy, one line per seed."""
-    settings = LinkageSettings()
     for seed in seeds:
         economy = generate_demo_economy(DemoSettings(seed=seed))
         contracts, balance_sheets, truth = (economy.tables["contracts"], economy.tables["balance_sheets"],
@@ -118,14 +118,19 @@ def demo_report(seeds: list[int]) -> None:
               f"recall after perfect review {reviewed.recall:.4f}")
         print(f"  oracle over comparison patterns at precision ≥ 0.99: auto {oracle_auto:.1%}, "
               f"review at least {oracle_queue:.1%}")
+        profiles = result.seller_profiles
+        if profiles is not None and len(profiles):
+            seller = result.parameters[result.parameters["comparison"] == "seller_sector"]
+            print(f"  second pass: {profiles['contract_id'].nunique()} contracts with a seller profile "
+                  f"(median {profiles.groupby('contract_id')['seller_links'].first().median():.0f} other confident "
+                  "links of their seller); seller weights " + ", ".join(f"{w:+.1f}" for w in seller["weight"]))
 
 
-def main() -> int:
+def main(settings: LinkageSettings = LinkageSettings()) -> int:
     contracts, balance_sheets, truth = large_economy()
     print(f"contracts {len(contracts):,}; firm-years {len(balance_sheets):,}; "
           f"firms {balance_sheets['firm_id'].nunique():,}; "
           f"contracts of absent firms {truth['firm_id'].isna().mean():.1%}")
-    settings = LinkageSettings()
     start = time.perf_counter()
     result = link_contracts(contracts, balance_sheets, settings)
     seconds = time.perf_counter() - start
@@ -150,7 +155,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    chosen = LinkageSettings(seller_evidence="--without-seller" not in sys.argv)
     if "--demo" in sys.argv:
-        demo_report([int(a) for a in sys.argv[sys.argv.index("--demo") + 1:]] or [DemoSettings().seed])
+        seeds = [int(a) for a in sys.argv[sys.argv.index("--demo") + 1:] if not a.startswith("--")]
+        demo_report(seeds or [DemoSettings().seed], chosen)
         sys.exit(0)
-    sys.exit(main())
+    sys.exit(main(chosen))

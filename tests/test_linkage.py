@@ -10,6 +10,7 @@ import pytest
 
 from estimation.linkage import (LinkageSettings, classify, firm_profiles, link_contracts, linkage_quality,
                                 simulate_perfect_review, threshold_effect)
+from estimation.linkage.sellers import level_lists, pair_shares, seller_em, seller_sector_profiles
 from estimation.names import core_firm_name
 
 CONTRACT_IDS = ["C1", "C2", "C3", "C4", "C5", "C6"]
@@ -108,10 +109,77 @@ def test_bad_input_is_reported_per_contract_and_never_crashes():
 
 
 def test_no_training_pairs_falls_back_to_starting_parameters():
-    contracts = pd.DataFrame({"contract_id": ["C1"], "firm_name": ["삼성전자"], "year": [1973], "status": ["completed"]})
+    contracts = pd.DataFrame({"contract_id": ["C1"], "firm_name": ["삼성전자"], "year": [1973], "status": ["completed"],
+                              "foreign_firm": ["Hitachi"]})
     result = link_contracts(contracts, BALANCE)
     assert result.candidates.empty and result.notes and "EM could not run" in result.notes[0]
+    assert result.seller_profiles.empty                      # no second pass on a failed first one
     assert link_contracts(contracts.iloc[:0], BALANCE).candidates.empty
+
+
+# ---- seller-sector profiles (second pass) ----------------------------------------------------------
+
+SELLER_CONTRACTS = pd.DataFrame({
+    "contract_id": ["C1", "C2", "C3", "C4", "C5", "C6", "C7"],
+    "foreign_firm": ["Hitachi", "HITACHI, Ltd.", "Hitachi", "Hitachi", "Toray", None, "Toray Co."]})
+SELLER_LINKS = pd.DataFrame({"contract_id": ["C1", "C2", "C3", "C5", "C6"],
+                             "firm_id": ["F1", "F2", "F3", "F4", "F5"]})
+SELLER_SECTORS = pd.Series({"F1": "S09", "F2": "S09", "F3": "S08", "F4": "S02", "F5": "S09", "F6": "S05"})
+
+
+def test_seller_profiles_leave_the_contract_out_and_smooth_toward_the_overall_sectors():
+    """Links by sector: S09 ×3 (two of Hitachi, one without a seller), S08 ×1 and S02 ×1, so the
+    overall shares are 0.6 / 0.2 / 0.2; α = 2 pseudo-links."""
+    profiles = seller_sector_profiles(SELLER_CONTRACTS, SELLER_LINKS, SELLER_SECTORS, prior_strength=2.0)
+    share = profiles.set_index(["contract_id", "sector"])["share"]
+    links = profiles.groupby("contract_id")["seller_links"].first()
+    # C1 (Hitachi, linked to S09): its own link left out → Hitachi's other links S09 ×1, S08 ×1
+    assert links["C1"] == 2
+    assert share["C1"].to_dict() == pytest.approx({"S09": (1 + 2 * 0.6) / 4, "S08": (1 + 2 * 0.2) / 4,
+                                                   "S02": (0 + 2 * 0.2) / 4})
+    # C3 (linked to S08): the other two Hitachi links are both S09
+    assert share["C3"].to_dict() == pytest.approx({"S09": 0.8, "S08": 0.1, "S02": 0.1})
+    # C4 (not linked): all three Hitachi links ("HITACHI, Ltd." is the same seller)
+    assert links["C4"] == 3
+    assert share["C4"].to_dict() == pytest.approx({"S09": 0.64, "S08": 0.28, "S02": 0.08})
+    # C7 (Toray, not linked) learns from C5's link only, so it stays near the overall shares
+    assert share["C7"].to_dict() == pytest.approx({"S09": 1.2 / 3, "S08": 0.4 / 3, "S02": 1.4 / 3})
+    # C5's only Toray link is its own: no profile; C6 has no seller
+    assert set(profiles["contract_id"]) == {"C1", "C2", "C3", "C4", "C7"}
+    assert profiles.groupby("contract_id")["share"].sum().to_numpy() == pytest.approx(np.ones(5))
+
+
+def test_seller_levels_and_pair_shares():
+    profiles = seller_sector_profiles(SELLER_CONTRACTS, SELLER_LINKS, SELLER_SECTORS, prior_strength=2.0)
+    lists = level_lists(profiles[profiles["contract_id"].isin(["C4", "C7"])], (0.5, 0.1)).set_index("contract_id")
+    sep = "\x1f"
+    assert lists.loc["C4", "seller_high"] == f"{sep}S09{sep}" and lists.loc["C4", "seller_medium"] == f"{sep}S08{sep}"
+    assert lists.loc["C7", "seller_high"] == f"{sep}{sep}"                       # no sector reaches 0.5
+    assert set(lists.loc["C7", "seller_medium"].strip(sep).split(sep)) == {"S09", "S08", "S02"}
+    candidates = pd.DataFrame({"contract_id": ["C4", "C4", "C6"], "firm_id": ["F4", "F6", "F1"]})
+    shares = pair_shares(candidates, SELLER_SECTORS, profiles)
+    assert shares.iloc[0] == pytest.approx(0.08) and shares.iloc[1] == 0.0 and np.isnan(shares.iloc[2])
+
+
+def test_seller_em_shares_m_across_groups_and_never_reaches_zero():
+    """Pairs whose first-pass weight settles them (±2000 bits: p = 1 or 0): m from the matches of
+    both groups, u per group, each with one pseudo-pair spread over the three levels; a neutral
+    group's u is its m (weight 0)."""
+    stats = pd.DataFrame([  # gamma 5/4/3: same industry, usual / sometimes / rarely; 2/1/0: other names
+        (5, 2000.0, 6), (4, 2000.0, 2), (2, 2000.0, 2),
+        (5, -2000.0, 1), (4, -2000.0, 1), (3, -2000.0, 2),
+        (2, -2000.0, 2), (1, -2000.0, 3), (0, -2000.0, 15)], columns=["gamma", "weight", "n"])
+    fit = seller_em(stats, n_levels=3, n_groups=2, pseudo_count=1.0)
+    a = 1 / 3
+    m = [(8 + a) / 11, (2 + a) / 11, a / 11]
+    assert fit.converged
+    assert list(fit.m) == pytest.approx([m[2], m[1], m[0], m[2], m[1], m[0]])     # indexed by gamma 0…5
+    u_same, u_other = [(1 + a) / 5, (1 + a) / 5, (2 + a) / 5], [(2 + a) / 21, (3 + a) / 21, (15 + a) / 21]
+    assert list(fit.u) == pytest.approx(u_other[::-1] + u_same[::-1])
+    assert (fit.m > 0).all() and (fit.u > 0).all()
+    neutral = seller_em(stats, n_levels=3, n_groups=2, neutral_groups=(0,), pseudo_count=1.0)
+    assert list(neutral.u) == pytest.approx(u_other[::-1] + list(neutral.m[3:]))
+    assert list(neutral.m) == pytest.approx(list(fit.m))
 
 
 # ---- end to end on the demo economy (true links known) -------------------------------------------
@@ -150,11 +218,28 @@ def test_demo_recall_after_perfect_review(demo):
     assert linkage_quality(links, economy.true_links).recall >= 0.98
 
 
+def test_demo_second_pass_learns_soft_seller_evidence(demo):
+    """The seller-sector comparison is learned by EM: for firms whose name names another industry
+    the seller's usual sector is evidence for and a rare one against, never a veto; for namesakes
+    in the contract's own industry the sector follows from the name and weighs nothing."""
+    _, result, _ = demo
+    seller = result.parameters[result.parameters["comparison"] == "seller_sector"].set_index("gamma")["weight"]
+    assert len(seller) == 6 and seller.abs().max() < 10
+    assert seller[2] > 1 and seller[0] < -1                  # different industry word: usual sector / rarely
+    assert (seller[[5, 4, 3]] == 0).all()                    # same industry word: no evidence by construction
+    profiles = result.seller_profiles
+    assert len(profiles) and profiles["seller_links"].min() >= 1
+    assert np.allclose(profiles.groupby("contract_id")["share"].sum(), 1.0)
+    shares = result.candidates["seller_sector_share"]
+    assert shares.notna().mean() > 0.8 and shares.dropna().between(0, 1).all()
+
+
 @pytest.mark.xfail(strict=False, reason=(
-    "the demo's names make ≤ 15 % infeasible at precision ≥ 0.99: about 7.5 % of contracts are written "
-    "exactly like one firm and like its 공업-twin without 공업 (the top candidate is right in ~83 % of them), "
-    "and even an oracle choosing which comparison patterns to auto-accept needs a 17–28 % queue over six seeds "
-    "(docs/linkage.md, `python -m benchmarks.linkage --demo`)"))
+    "the demo's names make ≤ 15 % infeasible at precision ≥ 0.99 with the evidence the contracts carry: "
+    "about 7.5 % of contracts are written exactly like one firm and like its 공업-twin without 공업 (the top "
+    "candidate is right in ~83 % of them), the twins share their sector (the industry word is in the name), "
+    "so the seller's sectors cannot separate them, and the twin margin alone keeps 14 % of the default demo "
+    "in review (docs/linkage.md §9, `python -m benchmarks.linkage --demo`)"))
 def test_demo_review_queue_share_target(demo):
     _, _, classified = demo
     assert (classified["outcome"] == "review").mean() <= 0.15
@@ -162,7 +247,7 @@ def test_demo_review_queue_share_target(demo):
 
 def test_demo_review_queue_share_stays_near_the_bound(demo):
     _, _, classified = demo
-    assert (classified["outcome"] == "review").mean() <= 0.30
+    assert (classified["outcome"] == "review").mean() <= 0.25
 
 
 def test_demo_confusable_twins_are_not_merged(demo):

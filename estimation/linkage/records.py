@@ -2,8 +2,9 @@
 
 Contracts become one record each; balance-sheet firms one record per name variant
 (every distinct name a firm printed in some year), all carrying the firm's
-activity span, sector and region. Both sides share one schema so splink can
-compare them column by column.
+activity span, sector and region; in the second pass contracts also carry their
+seller's usual sectors (``seller_high``, ``seller_medium``). Both sides share one
+schema so splink can compare them column by column.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ PROBLEM_YEAR_OUTSIDE = "contract year outside the balance-sheet years"
 PROBLEM_YEAR_MISSING = "contract year missing"
 PROBLEM_DUPLICATE_ID = "duplicate contract_id"
 RECORD_COLUMNS = ("unique_id", "source_dataset", "firm_id", "name_raw", "name_std", "name_core",
-                  "name_core_jamo", "name_roman_key", "script",
+                  "name_core_jamo", "name_roman_key", "name_industry", "script",
                   "year_lo", "year_hi", "window_lo", "window_hi",
-                  "sector", "region", "block_stem", "block_head_tail", "block_second_tail", "block_roman_stem")
+                  "sector", "region", "seller_high", "seller_medium",
+                  "block_stem", "block_head_tail", "block_second_tail", "block_roman_stem")
 
 
 def _most_used(bs: pd.DataFrame, column: str) -> pd.Series:
@@ -72,11 +74,12 @@ def _block_keys(keys: pd.DataFrame) -> pd.DataFrame:
 
 def _as_records(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """Attach the name keys of :func:`estimation.names.name_keys` as name_std, name_core,
-    name_roman_key, script; the core name spelt in jamo (Hangul letters: 전 → ㅈㅓㄴ,
-    so a one-letter typo is one edit); and the blocking keys. Empty keys become NA so they
-    never agree."""
-    named = keys.rename(columns={"std": "name_std", "core": "name_core", "roman_key": "name_roman_key"})
-    key_columns = ["name_std", "name_core", "name_roman_key", "script"]
+    name_roman_key, name_industry (the English industry words), script; the core name spelt
+    in jamo (Hangul letters: 전 → ㅈㅓㄴ, so a one-letter typo is one edit); and the blocking
+    keys. Empty keys become NA so they never agree."""
+    named = keys.rename(columns={"std": "name_std", "core": "name_core", "roman_key": "name_roman_key",
+                                 "industry": "name_industry"})
+    key_columns = ["name_std", "name_core", "name_roman_key", "name_industry", "script"]
     out = pd.concat([frame, named[key_columns], _block_keys(keys)], axis=1)
     for column in key_columns:
         out[column] = out[column].replace("", None)
@@ -102,6 +105,7 @@ def firm_records(profiles: pd.DataFrame, settings: LinkageSettings) -> pd.DataFr
         "window_hi": variants["last_year"].astype("int64") + settings.window_after,
         "sector": variants["sector"].astype(object),
         "region": variants["region"].astype(object),
+        "seller_high": None, "seller_medium": None,
     })
     records = _as_records(frame, name_keys(frame["name_raw"]))
     return records[list(RECORD_COLUMNS)]
@@ -119,6 +123,7 @@ def contract_records(contracts: pd.DataFrame) -> pd.DataFrame:
         "window_lo": year.to_numpy(), "window_hi": year.to_numpy(),
         "sector": contracts["sector"].to_numpy(dtype=object) if "sector" in contracts else None,
         "region": contracts["region"].to_numpy(dtype=object) if "region" in contracts else None,
+        "seller_high": None, "seller_medium": None,  # the second pass fills them (estimation.linkage.sellers)
     })
     keys = name_keys(frame["name_raw"])
     records = _as_records(frame, keys)
