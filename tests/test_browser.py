@@ -30,6 +30,8 @@ PAGES = [
     ("credit", "Credit"),
     ("trade_fairs", "Trade fairs"),
     ("deflators", "Deflators"),
+    ("linkage", "Linkage"),
+    ("review", "Review queue"),
     ("audit", "Audit log & undo"),
 ]
 

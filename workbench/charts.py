@@ -96,3 +96,53 @@ def heavy_share(shares: pd.DataFrame, note: str | None = None,
     return alt.layer(band, label, line, title=_title(
         "Heavy manufacturing's share of sales, with the 1973–1979 policy window", note)).properties(
         width=WIDTH, height=HEIGHT)
+
+
+#: Colors of the machine's outcomes on the linkage page.
+OUTCOME_COLORS = {"auto": "#1f4e79", "review": "#f2a541", "none": "#b8b8b8"}
+
+
+def score_bins(top: pd.DataFrame, width: float = 0.025) -> pd.DataFrame:
+    """Contracts per match-probability bin and machine outcome: bin_start, bin_end, outcome, contracts.
+
+    ``top`` has one row per contract with a candidate: match_probability (of the top candidate)
+    and outcome (auto / review / none). Bins are ``width`` wide over [0, 1]; 1.0 falls in the last.
+    """
+    bins = int(round(1 / width))
+    index = (top["match_probability"].clip(0, 1) / width + 1e-9).astype("int64").clip(upper=bins - 1)
+    counts = (top.assign(bin=index).groupby(["bin", "outcome"], observed=True).size()
+              .rename("contracts").reset_index())
+    counts["bin_start"] = (counts["bin"] * width).round(4)
+    counts["bin_end"] = ((counts["bin"] + 1) * width).round(4)
+    order = {o: i for i, o in enumerate(OUTCOME_COLORS)}
+    counts = counts.sort_values(["bin", "outcome"], key=lambda s: s.map(order) if s.name == "outcome" else s)
+    return counts[["bin_start", "bin_end", "outcome", "contracts"]].reset_index(drop=True)
+
+
+def score_histogram(bins: pd.DataFrame, accept: float, review: float, note: str | None = None) -> alt.LayerChart:
+    """Stacked bars: contracts by their top candidate's match probability, colored by the machine's
+    outcome, with the accept and review thresholds as vertical rules (a :func:`score_bins` frame)."""
+    color = alt.Color("outcome:N", title="Machine outcome",
+                      scale=alt.Scale(domain=list(OUTCOME_COLORS), range=list(OUTCOME_COLORS.values())))
+    x = alt.X("bin_start:Q", title="Match probability of the top candidate",
+              scale=alt.Scale(domain=[0, 1], nice=False), axis=alt.Axis(format=".1f", tickCount=10))
+    bars = alt.Chart(bins).transform_stack(
+        stack="contracts", as_=["stack_low", "stack_high"], groupby=["bin_start"],
+        sort=[alt.SortField("outcome")]).mark_bar(stroke="white", strokeWidth=0.5).encode(
+        x=x, x2="bin_end:Q",
+        y=alt.Y("stack_low:Q", title="Contracts"), y2="stack_high:Q",
+        color=color,
+        tooltip=[alt.Tooltip("bin_start:Q", title="from", format=".2f"),
+                 alt.Tooltip("bin_end:Q", title="to", format=".2f"), "outcome:N",
+                 alt.Tooltip("contracts:Q", title="contracts")])
+    lines = pd.DataFrame({"threshold": [accept, review],
+                          "label": [f"accept {accept:.2f}", f"review {review:.2f}"]})
+    rules = alt.Chart(lines).mark_rule(color="#a23b72", strokeDash=[4, 3], strokeWidth=1.5).encode(
+        x="threshold:Q", tooltip=["label:N"])
+    text = {"baseline": "top", "dy": 4, "color": "#a23b72", "fontWeight": "bold"}
+    accept_label = alt.Chart(lines.head(1)).mark_text(align="right", dx=-4, **text).encode(
+        x="threshold:Q", y=alt.value(0), text="label:N")
+    review_label = alt.Chart(lines.tail(1)).mark_text(align="left", dx=4, **text).encode(
+        x="threshold:Q", y=alt.value(0), text="label:N")
+    return alt.layer(bars, rules, accept_label, review_label, title=_title(
+        "Contracts by their top candidate's match probability", note)).properties(width=WIDTH, height=HEIGHT)

@@ -49,3 +49,44 @@ def data(table: str, name: str) -> str:
 def download(name: str) -> str:
     """The key of a download button, ``"download.<name>"`` (name: what is downloaded, in which format)."""
     return f"download.{name}"
+
+
+# Linkage page, ``linkage.<name>``.
+LINKAGE_THRESHOLDS = "linkage.thresholds"        # (accept, review) applied; both linkage pages use them
+LINKAGE_ACCEPT_SLIDER = "linkage.accept_slider"
+LINKAGE_REVIEW_SLIDER = "linkage.review_slider"
+LINKAGE_APPLY_BUTTON = "linkage.apply_button"
+LINKAGE_RESET_BUTTON = "linkage.reset_button"
+LINKAGE_RUN_BUTTON = "linkage.run_button"
+LINKAGE_WINDOW_BEFORE = "linkage.window_before"
+LINKAGE_WINDOW_AFTER = "linkage.window_after"
+LINKAGE_MAX_CANDIDATES = "linkage.max_candidates"
+LINKAGE_MIN_MARGIN = "linkage.min_margin"
+LINKAGE_IMPORT_FILE = "linkage.import_file"      # suffixed with the import generation
+LINKAGE_IMPORT_GENERATION = "linkage.import_generation"  # bumped after an import, to clear the uploader
+LINKAGE_IMPORT_BUTTON = "linkage.import_button"
+LINKAGE_IMPORT_RESULT = "linkage.import_result"  # IngestResult of the last import, shown once
+
+# Review queue page, ``review.<name>``; per-contract widgets are ``review.<name>.<contract_id>``.
+REVIEW_MODE = "review.mode"                      # one at a time / table
+REVIEW_INCLUDE_NONE = "review.include_none"      # also contracts without a good candidate
+REVIEW_SKIPPED = "review.skipped"                # contract ids skipped in this session
+REVIEW_DECIDED = "review.decided"                # contract ids decided in this session (dict keys, in order)
+REVIEW_LAST = "review.last"                      # what the last decision did, shown once as a toast
+REVIEW_REJECTED = "review.rejected"              # why the last decision was not saved, shown once
+REVIEW_SKIP_BUTTON = "review.skip_button"
+REVIEW_UNSKIP_BUTTON = "review.unskip_button"
+REVIEW_TABLE_LIMIT = "review.table_limit"
+REVIEW_TABLE_GENERATION = "review.table_generation"  # bumped after a save, to clear the editor
+REVIEW_TABLE_EDITOR = "review.table_editor"      # suffixed with the table generation
+REVIEW_TABLE_SAVE = "review.table_save"
+# Per item, so that a key pressed twice cannot act on the next contract before the reviewer sees it.
+REVIEW_ITEM_NAMES = ("form", "choice", "note", "submit", "search", "search_pick", "picked",
+                     "quick_not_in", *(f"quick_{rank}" for rank in range(1, 10)))
+
+
+def review_item(name: str, contract_id: str) -> str:
+    """The key of ``name`` for one queue item, e.g. ``"review.choice.C0001"`` (a fresh widget per contract)."""
+    if name not in REVIEW_ITEM_NAMES:
+        raise KeyError(f"unknown review-item key {name!r}; add it to REVIEW_ITEM_NAMES")
+    return f"review.{name}.{contract_id}"

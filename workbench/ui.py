@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 from collections.abc import Callable
 
 import altair as alt
@@ -22,8 +23,9 @@ from storage.ingest import MODES, IngestRequest, IngestResult
 from storage.problems import ValidationReport
 from storage.readers import ENCODING_LABELS
 from storage.schema import UPLOAD_TABLES, ColumnSpec, TableSpec, table_spec
-from workbench import config, services
+from workbench import config, linkage, services
 from workbench import state_keys as keys
+from workbench.linkage import LinkState
 from workbench.services import Database, EditResult, StorageError, TableFilter
 
 SYNTHETIC = "SYNTHETIC DEMO DATA"
@@ -72,6 +74,28 @@ def read(call: str, *args: object) -> object:
     """``services.<call>(db, *args)`` for a read-only service, cached until the data change."""
     path, version = data_key()
     return _cached_read(path, version, call, *args)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_link_state(path: str, version: int, accept: float | None, review: float | None) -> LinkState:
+    return linkage.link_state(open_db(path), accept, review)
+
+
+def link_state(accept: float | None = None, review: float | None = None) -> LinkState:
+    """``linkage.link_state(db, accept, review)``, cached until the data change (None: the run's thresholds)."""
+    path, version = data_key()
+    return _cached_link_state(path, version, accept, review)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_linkage_read(path: str, version: int, call: str, *args: object) -> object:
+    return getattr(linkage, call)(open_db(path), *args)
+
+
+def read_linkage(call: str, *args: object) -> object:
+    """``linkage.<call>(db, *args)`` for a read-only linkage service (e.g. firm_directory), cached."""
+    path, version = data_key()
+    return _cached_linkage_read(path, version, call, *args)
 
 
 def is_demo() -> bool:
@@ -131,6 +155,15 @@ def _download(label: str, data: Callable[[], bytes], name: str, ext: str, mime: 
 def download_frame(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
     """CSV download of ``frame`` (UTF-8 with BOM, so spreadsheet programs show Korean correctly)."""
     _download(label, lambda: frame.to_csv(index=False).encode("utf-8-sig"), name, "csv", "text/csv")
+
+
+def download_xlsx(frame: pd.DataFrame, name: str, label: str = "Download Excel") -> None:
+    """Excel (.xlsx) download of ``frame``, one sheet."""
+    def data() -> bytes:
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name=name[:31])
+        return buffer.getvalue()
+    _download(label, data, name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
