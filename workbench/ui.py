@@ -65,37 +65,28 @@ def data_key() -> tuple[str, int]:
     return str(database.path), services.data_version(database)
 
 
+SERVICE_MODULES = {"services": services, "linkage": linkage}
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def _cached_read(path: str, version: int, call: str, *args: object) -> object:
-    return getattr(services, call)(open_db(path), *args)
+def _cached_call(path: str, version: int, module: str, call: str, *args: object) -> object:
+    """``<module>.<call>(db, *args)``; the data version in the key invalidates it after any write."""
+    return getattr(SERVICE_MODULES[module], call)(open_db(path), *args)
 
 
 def read(call: str, *args: object) -> object:
     """``services.<call>(db, *args)`` for a read-only service, cached until the data change."""
-    path, version = data_key()
-    return _cached_read(path, version, call, *args)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _cached_link_state(path: str, version: int, accept: float | None, review: float | None) -> LinkState:
-    return linkage.link_state(open_db(path), accept, review)
+    return _cached_call(*data_key(), "services", call, *args)
 
 
 def link_state(accept: float | None = None, review: float | None = None) -> LinkState:
     """``linkage.link_state(db, accept, review)``, cached until the data change (None: the run's thresholds)."""
-    path, version = data_key()
-    return _cached_link_state(path, version, accept, review)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _cached_linkage_read(path: str, version: int, call: str, *args: object) -> object:
-    return getattr(linkage, call)(open_db(path), *args)
+    return _cached_call(*data_key(), "linkage", "link_state", accept, review)
 
 
 def read_linkage(call: str, *args: object) -> object:
     """``linkage.<call>(db, *args)`` for a read-only linkage service (e.g. firm_directory), cached."""
-    path, version = data_key()
-    return _cached_linkage_read(path, version, call, *args)
+    return _cached_call(*data_key(), "linkage", call, *args)
 
 
 def is_demo() -> bool:
