@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from estimation.direct_effects import (DirectEffectsSpec, EstimationError, NotApplicable, TestStatistic,
-                                       classify_firms, direct_gain, feols_twoway, fit_event_study, match_losers,
+                                       direct_gain, feols_twoway, fit_event_study, match_losers,
                                        run_direct_effects, sample_sizes, stack_by_event, wild_bootstrap)
 from estimation.direct_effects.event_study import event_term
 

@@ -9,7 +9,7 @@ test that does not apply is a :class:`NotApplicable` carrying the reason.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import EstimationError
 
