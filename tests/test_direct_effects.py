@@ -294,3 +294,12 @@ def test_unknown_outcome_and_bad_settings():
         DirectEffectsSpec(window=(-2, 2), reference=3, eta_tau=1)
     with pytest.raises(EstimationError, match="σ must exceed 1"):
         DirectEffectsSpec(sigma=1.0)
+
+
+def test_bootstrap_p_counts_ties_whatever_the_rounding():
+    from estimation.direct_effects.event_study import two_tailed_p
+
+    t = 2.0
+    boots = np.array([2.0 * (1 + 1e-13), -2.0 * (1 - 1e-13), 0.5, -3.0, 1.0])
+    assert two_tailed_p(t, boots) == pytest.approx(3 / 5)  # both near-ties and -3.0 count
+    assert two_tailed_p(-t, boots) == two_tailed_p(t, boots)

@@ -182,6 +182,17 @@ def fit_event_study(stacked: pd.DataFrame, outcome: str, window=(-5, 7), referen
                          raw_means=raw_means(data, y).rename(columns=lambda c: c), sample=data, model=model)
 
 
+def two_tailed_p(t: float, t_boot: np.ndarray, rtol: float = 1e-9) -> float:
+    """Symmetric bootstrap p-value P(|t*| ≥ |t|), as Stata's ``boottest`` defines it.
+
+    Ties count as at least as extreme, with a relative tolerance: with few clusters every sign
+    vector is enumerated and some bootstrap statistics equal |t| up to rounding (the all-ones
+    vector, for one), so a strict comparison (``wildboottest.get_pvalue``) would let floating-point
+    noise decide the p-value from one process to the next.
+    """
+    return float(np.mean(np.abs(t_boot) >= abs(t) * (1 - rtol)))
+
+
 def wild_bootstrap(fit: EventStudyFit, taus=None, reps: int = 999, seed: int = 20260101,
                    cluster: str = "match") -> pd.DataFrame:
     """Wild cluster bootstrap-t p-values for chosen β_τ (WCR11: restricted residuals, null β_τ = 0
@@ -219,7 +230,7 @@ def wild_bootstrap(fit: EventStudyFit, taus=None, reps: int = 999, seed: int = 2
             boot.get_tboot()
             boot.get_vcov()
             boot.get_tstat()
-            boot.get_pvalue(pval_type="two-tailed")
-        rows.append({"event_time": int(tau), "term": term, "t": float(np.squeeze(boot.t_stat)),
-                     "p_bootstrap": float(np.squeeze(boot.pvalue)), "reps": reps, "cluster": cluster})
+        t = float(np.squeeze(boot.t_stat))
+        rows.append({"event_time": int(tau), "term": term, "t": t,
+                     "p_bootstrap": two_tailed_p(t, np.ravel(boot.t_boot)), "reps": reps, "cluster": cluster})
     return pd.DataFrame(rows, columns=["event_time", "term", "t", "p_bootstrap", "reps", "cluster"])
