@@ -115,6 +115,26 @@ def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, request: IngestReque
     return change_set_id
 
 
+def append_records(db: Database, table: str, frame: pd.DataFrame, actor: str, *, kind: str, label: str,
+                   summarize) -> IngestResult:
+    """Validate typed rows made inside the workbench (not read from a file) and append them as one
+    change set of ``kind``; ``summarize(validated_frame)`` gives the audit-log summary."""
+    spec = table_spec(table)
+    rows = pd.Series(range(1, len(frame) + 1), dtype="int64")
+    with db.transaction(f"saving {label}") as con:
+        facts = database_facts(con, spec, "append").facts
+        validated = validate_frame(frame.reset_index(drop=True), spec, label, rows, facts)
+        records = validated.frame[list(spec.column_names)]
+        if not validated.report.ok:
+            return IngestResult(table, label, "append", len(frame), None, validated.report, False, None, records)
+        change_set_id = open_change_set(con, kind, actor, table=table, mode="append")
+        inserted = insert_rows(con, spec, validated.frame.assign(_source_row=pd.NA), change_set_id)
+        close_change_set(con, change_set_id, inserted, 0, actor=actor, action=kind, table=table,
+                         summary=summarize(validated.frame),
+                         details=records.astype(object).where(records.notna(), None).to_dict(orient="records"))
+    return IngestResult(table, label, "append", inserted, None, validated.report, True, change_set_id, records)
+
+
 @dataclass(frozen=True)
 class GatheredFacts:
     facts: DatabaseFacts

@@ -33,12 +33,9 @@ from estimation.linkage import (
     threshold_effect,
 )
 from estimation.names import name_keys, standardize_firm_name
-from storage.changes import close_change_set, insert_rows, open_change_set, record_audit
+from storage.changes import record_audit
 from storage.database import Database, StorageError, now
-from storage.ingest import IngestRequest, IngestResult, database_facts, ingest_file
-from storage.problems import ValidationReport
-from storage.schema import LINK_DECISIONS
-from storage.validation import validate_frame
+from storage.ingest import IngestRequest, IngestResult, append_records, ingest_file
 from workbench.services import data_version, demo_truth, table_frame
 
 FINAL_COLUMNS = ["contract_id", "firm_name", "year", "status", "outcome", "source", "firm_id",
@@ -220,22 +217,8 @@ def _conflicts(final, machine, decided, contracts, firms: set) -> pd.DataFrame:
 def record_decisions(db: Database, decided: pd.DataFrame, actor: str) -> IngestResult:
     """Store reviewer decisions (contract_id, decision, firm_id, note) as one undoable change set."""
     frame = decided.assign(reviewer=decided.get("reviewer", actor)).fillna({"reviewer": actor})
-    rows = pd.Series(range(1, len(frame) + 1), dtype="int64")
-    with db.transaction("saving link decisions") as con:
-        facts = database_facts(con, LINK_DECISIONS, "append").facts
-        validated = validate_frame(frame.reset_index(drop=True), LINK_DECISIONS, "review decisions", rows, facts)
-        if not validated.report.ok:
-            return IngestResult("link_decisions", "review decisions", "append", len(frame), None,
-                                validated.report, False, None, frame)
-        change_set_id = open_change_set(con, "review", actor, table="link_decisions", mode="append")
-        inserted = insert_rows(con, LINK_DECISIONS, validated.frame.assign(_source_row=pd.NA), change_set_id)
-        close_change_set(con, change_set_id, inserted, 0, actor=actor, action="review", table="link_decisions",
-                         summary=_decision_summary(validated.frame),
-                         details=validated.frame[list(LINK_DECISIONS.column_names)].astype(object)
-                         .where(validated.frame[list(LINK_DECISIONS.column_names)].notna(), None)
-                         .to_dict(orient="records"))
-    return IngestResult("link_decisions", "review decisions", "append", inserted, None,
-                        ValidationReport(), True, change_set_id, frame)
+    return append_records(db, "link_decisions", frame, actor, kind="review", label="review decisions",
+                          summarize=_decision_summary)
 
 
 def _decision_summary(frame: pd.DataFrame) -> str:
