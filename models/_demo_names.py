@@ -82,12 +82,29 @@ def word_candidates(sector: int) -> tuple[list[str], list[str]]:
     return words, [w + "공업" for w in words if not w.endswith("업")]
 
 
-def draw_base_names(rng: np.random.Generator, sectors: np.ndarray, stems: np.ndarray,
-                    fixed_stem: np.ndarray, taken: set[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (stem, word) per firm. ``fixed_stem[i]`` ("" = free) forces a group's stem.
+def trade_name_key(sector: int, stem: str, word: str) -> tuple[int, str]:
+    """(sector, name without 공업/산업): two firms with one key would be the same trade name in one line of business.
 
-    Free stems are drawn with Zipf-like weights ∝ 1/(rank+5), so popular stems
-    recur across firms and sectors: near-duplicate names are common, as in the archives.
+    Korea's Commercial Act (1962, arts. 22–23) bars registering or using another's trade name,
+    or one that may be mistaken for it, for the same business, and the Unfair Competition
+    Prevention Act (1961) bars imitating a known firm's name. So the demo never gives one key to
+    two firms (대한전선 and 대한전선공업 are never two cable makers); names one syllable apart
+    (대한전선/대한전기) and stems shared across sectors (대한전선/대한제철) remain, as in the archives.
+    """
+    for generic in ("공업", "산업"):
+        if word.endswith(generic):
+            word = word[: -len(generic)]
+    return int(sector), stem + word
+
+
+def draw_base_names(rng: np.random.Generator, sectors: np.ndarray, stems: np.ndarray,
+                    fixed_stem: np.ndarray, taken: set[tuple[int, str]] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A (stem, word) per firm with a trade-name key (:func:`trade_name_key`) not in ``taken``.
+
+    ``fixed_stem[i]`` ("" = free) forces a group's stem. Free stems are drawn with Zipf-like
+    weights ∝ 1/(rank+5), so popular stems recur across firms and sectors: near-duplicate
+    names are common, as in the archives. ``taken`` is updated in place.
     """
     taken = set() if taken is None else taken
     cdf = np.cumsum(1.0 / (np.arange(len(stems)) + 5.0))
@@ -101,10 +118,10 @@ def draw_base_names(rng: np.random.Generator, sectors: np.ndarray, stems: np.nda
             pool = suffixed if suffixed and rng.random() < 0.25 else plain
             pairs.append((stems[min(np.searchsorted(cdf, rng.random()), len(stems) - 1)],
                           pool[rng.integers(len(pool))]))
-        stem, word = next((p for p in pairs if p[0] + p[1] not in taken), pairs[-1])
-        while stem + word in taken:  # practically never: fall back to a fresh stem
+        stem, word = next((p for p in pairs if trade_name_key(sector, *p) not in taken), pairs[-1])
+        while trade_name_key(sector, stem, word) in taken:  # practically never: fall back to a fresh stem
             stem = stems[rng.integers(len(stems))]
-        taken.add(stem + word)
+        taken.add(trade_name_key(sector, stem, word))
         out_stem.append(stem)
         out_word.append(word)
     return np.array(out_stem, dtype=object), np.array(out_word, dtype=object)

@@ -543,8 +543,8 @@ def generate_demo_economy(settings: DemoSettings = DemoSettings()) -> DemoEconom
     ids = np.array([f"F{i + 1:05d}" for i in range(F)], dtype=object)
     stems = nm.stem_pool(rng_name)
     fixed_stem = np.where(firms["group"] >= 0, stems[np.maximum(firms["group"], 0)], "")
-    b_stem, b_word = nm.draw_base_names(rng_name, firms["sector"], stems[s.n_groups:], fixed_stem)
-    taken = {a + b for a, b in zip(b_stem, b_word)}
+    taken: set[tuple[int, str]] = set()  # trade names in use (filled by draw_base_names, shared with small firms)
+    b_stem, b_word = nm.draw_base_names(rng_name, firms["sector"], stems[s.n_groups:], fixed_stem, taken)
     bs, exporter = _balance_sheets(s, rng_bs, firms, ids, observed, x, log_sales,
                                    nm.balance_sheet_names(rng_name, b_stem, b_word))
     contracts, links = _contracts(s, rng_small, rng_name, firms, ids, recs, stems[s.n_groups:], (b_stem, b_word),
