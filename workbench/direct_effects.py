@@ -22,8 +22,10 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from estimation.direct_effects import (DirectEffectsResult, DirectEffectsSpec, EstimationError, NotApplicable,
-                                       run_direct_effects)
+from estimation.direct_effects import (DirectEffectsResult, DirectEffectsSpec, DirectGain, EstimationError,
+                                       NotApplicable, run_direct_effects)
+from estimation.direct_effects import robustness
+from estimation.direct_effects.spec import CONTROLS
 from storage.changes import record_audit
 from storage.database import Database, StorageError, now
 from storage.schema import table_spec
@@ -31,12 +33,15 @@ from workbench import linkage
 from workbench.services import data_version, demo_truth
 
 KIND = "direct_effects"
+ROBUSTNESS_KIND = "direct_effects_robustness"
+POOLED_KIND = "direct_gain_pooled"  # η from the average β of chosen robustness rows
 LINK_SOURCES = ("final", "truth")
 PACKAGES = ("pyfixest", "pandas", "numpy", "wildboottest")
 NO_LINKAGE_RUN = "No linkage run exists yet: run `python -m workbench link` first (or use the demo's true links)."
 
-__all__ = ["KIND", "LINK_SOURCES", "StoredGain", "estimate_direct_effects", "estimation_sample",
-           "latest_direct_gain", "result_summary", "spec_settings", "stored_estimates"]
+__all__ = ["KIND", "LINK_SOURCES", "POOLED_KIND", "ROBUSTNESS_KIND", "StoredGain", "estimate_direct_effects", "estimation_sample",
+           "latest_direct_gain", "result_summary", "run_robustness", "spec_settings", "store_pooled_gain",
+           "stored_estimates"]
 
 
 # ------------------------------------------------------------------------------------------- estimate
@@ -50,6 +55,69 @@ def estimate_direct_effects(db: Database, spec: DirectEffectsSpec, actor: str,
     (synthetic demo only). Raises EstimationError (plain message) when the data cannot
     support the estimation; nothing is stored then.
     """
+    inputs = _read_inputs(db, spec, links)
+    result = run_direct_effects(spec, inputs.balance_sheets, inputs.contracts, inputs.links,
+                                credit=inputs.credit, trade_fairs=inputs.trade_fairs)
+    summary = result_summary(result)
+    eta = "η not available" if summary["eta"] is None else f"η = {summary['eta']:.4f}"
+    estimate_id = _store(db, KIND, spec_settings(spec), summary, inputs, actor,
+                         f"{spec.outcome}, {summary['matches']} matches, N = {summary['N']}, {eta} ({links} links)")
+    return estimate_id, result
+
+
+def run_robustness(db: Database, spec: DirectEffectsSpec, actor: str, links: str = "final",
+                   progress=None) -> tuple[int, pd.DataFrame]:
+    """The robustness panel (:func:`estimation.direct_effects.run_robustness`: k = 1 … 5, other
+    matching variables, credit and trade-fair controls) on the stored data; stored as an estimate
+    of kind ``direct_effects_robustness``. Returns (estimate_id, table)."""
+    inputs = _read_inputs(db, spec, links, controls=CONTROLS)
+    table = robustness.run_robustness(spec, inputs.balance_sheets, inputs.contracts, inputs.links,
+                                      credit=inputs.credit, trade_fairs=inputs.trade_fairs, progress=progress)
+    identified = int(table["beta"].notna().sum())
+    estimate_id = _store(db, ROBUSTNESS_KIND, spec_settings(spec),
+                         {"tau": spec.eta_tau, "sigma": spec.sigma, "outcome": spec.outcome,
+                          "rows": table.to_dict(orient="records")}, inputs, actor,
+                         f"robustness panel of {spec.outcome}: {len(table)} specifications, β_{spec.eta_tau} "
+                         f"identified in {identified} ({links} links)")
+    return estimate_id, table
+
+
+def store_pooled_gain(db: Database, robustness_id: int, chosen: list[str], actor: str) -> tuple[int, DirectGain]:
+    """η from the average β across the chosen rows of stored robustness panel ``robustness_id``
+    (:func:`estimation.direct_effects.pooled_gain`), stored as an estimate of kind ``direct_gain_pooled``
+    with that panel's provenance; :func:`latest_direct_gain` then returns it."""
+    stored = stored_estimates(db, ROBUSTNESS_KIND)
+    row = stored[stored["estimate_id"] == robustness_id]
+    if row.empty:
+        raise EstimationError("bad_setting", f"There is no stored robustness panel {robustness_id}.")
+    settings, result, provenance = row.iloc[0]["settings"], row.iloc[0]["result"], row.iloc[0]["provenance"]
+    table = pd.DataFrame(result["rows"]).astype({"beta": float, "se": float})
+    gain = robustness.pooled_gain(table, chosen, float(result["sigma"]))
+    summary = {"outcome": result["outcome"], "sigma": gain.sigma, "eta": gain.eta, "eta_se": gain.se,
+               "eta_beta": gain.beta_bar, "eta_beta_se": gain.beta_se, "eta_tau": result["tau"],
+               "eta_note": gain.source, "robustness_estimate_id": robustness_id, "chosen": list(chosen)}
+    with db.transaction("storing the pooled direct gain") as con:
+        estimate_id = _insert_estimate(con, POOLED_KIND, settings, summary, provenance)
+        record_audit(con, actor, "estimate", f"direct gain {estimate_id}: η = {gain.eta:.4f} from the average "
+                     f"β_{result['tau']} of {len(chosen)} specification(s) of robustness panel {robustness_id}",
+                     table="estimates", details={"estimate_id": estimate_id, "kind": POOLED_KIND,
+                                                 "robustness_estimate_id": robustness_id, "chosen": list(chosen)})
+    return estimate_id, gain
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    balance_sheets: pd.DataFrame
+    contracts: pd.DataFrame
+    links: pd.DataFrame
+    credit: pd.DataFrame | None
+    trade_fairs: pd.DataFrame | None
+    provenance: dict
+
+
+def _read_inputs(db: Database, spec: DirectEffectsSpec, links: str, controls=None) -> _Inputs:
+    """The stored tables the analysis needs (``controls``' tables too, default the spec's), the
+    contract-to-firm links of source ``links`` and the provenance (change sets, links, data version)."""
     if links not in LINK_SOURCES:
         raise EstimationError("bad_setting", f"links must be 'final' or 'truth', not {links!r}.")
     version = data_version(db)
@@ -74,32 +142,37 @@ def estimate_direct_effects(db: Database, spec: DirectEffectsSpec, actor: str,
         link_info = {"source": "truth", "contracts_linked": int(truth["firm_id"].notna().sum()),
                      "contracts": int(len(truth))}
 
-    used = ["balance_sheets", "contracts", *spec.controls]  # controls are named after their tables
+    used = ["balance_sheets", "contracts", *(spec.controls if controls is None else controls)]
     with db.connect("reading the data for the direct-effects analysis") as con:
         if _version(con) != version:
             raise StorageError("the data changed while the direct-effects analysis was reading it; run it again")
         tables = {name: con.execute(f"SELECT {', '.join(table_spec(name).column_names)} FROM {name}").df()
                   for name in used}
         change_sets = _active_change_sets(con, used + (["link_decisions"] if links == "final" else []))
-    result = run_direct_effects(spec, tables["balance_sheets"], tables["contracts"], link_frame,
-                                credit=tables.get("credit"), trade_fairs=tables.get("trade_fairs"))
-
-    summary = result_summary(result)
     provenance = {"change_sets": change_sets, "links": link_info, "data_version": version,
                   "synthetic_demo": any(c["kind"] == "demo" for c in change_sets),
-                  "packages": _package_versions(), "computed_at": now().isoformat(sep=" ", timespec="seconds"),
-                  "actor": actor}
-    with db.transaction("storing the direct-effects estimate") as con:
-        estimate_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
-        con.execute("INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?)",
-                    [estimate_id, KIND, _dumps(spec_settings(spec)), _dumps(summary), _dumps(provenance), now()])
-        eta = "η not available" if summary["eta"] is None else f"η = {summary['eta']:.4f}"
-        record_audit(con, actor, "estimate",
-                     f"direct-effects estimate {estimate_id}: {spec.outcome}, {summary['matches']} matches, "
-                     f"N = {summary['N']}, {eta} ({links} links)", table="estimates",
-                     details={"estimate_id": estimate_id, "kind": KIND, "links": links,
-                              "data_version": version, "settings": spec_settings(spec)})
-    return estimate_id, result
+                  "packages": _package_versions(), "computed_at": now().isoformat(sep=" ", timespec="seconds")}
+    return _Inputs(tables["balance_sheets"], tables["contracts"], link_frame, tables.get("credit"),
+                   tables.get("trade_fairs"), provenance)
+
+
+def _store(db: Database, kind: str, settings: dict, summary: dict, inputs: _Inputs, actor: str, what: str) -> int:
+    """Insert an estimate with its provenance (plus the actor) and its audit-log entry; returns its id."""
+    provenance = inputs.provenance | {"actor": actor}
+    with db.transaction(f"storing the {kind.replace('_', ' ')} estimate") as con:
+        estimate_id = _insert_estimate(con, kind, settings, summary, provenance)
+        record_audit(con, actor, "estimate", f"{kind.replace('_', '-')} estimate {estimate_id}: {what}",
+                     table="estimates", details={"estimate_id": estimate_id, "kind": kind,
+                                                 "links": provenance["links"]["source"],
+                                                 "data_version": provenance["data_version"], "settings": settings})
+    return estimate_id
+
+
+def _insert_estimate(con, kind: str, settings: dict, summary: dict, provenance: dict) -> int:
+    estimate_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
+    con.execute("INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?)",
+                [estimate_id, kind, _dumps(settings), _dumps(summary), _dumps(provenance), now()])
+    return estimate_id
 
 
 def _version(con) -> int:
@@ -206,12 +279,13 @@ def _dumps(value) -> str:
 
 # ------------------------------------------------------------------------------------------- stored
 
-def stored_estimates(db: Database, kind: str = KIND) -> pd.DataFrame:
-    """Stored estimates of ``kind``, newest first: estimate_id, kind, created_at, outcome, matches, N,
-    eta, links, data_version, and settings / result / provenance as dicts."""
+def stored_estimates(db: Database, kind: str | tuple[str, ...] = KIND) -> pd.DataFrame:
+    """Stored estimates of ``kind`` (one or several), newest first: estimate_id, kind, created_at,
+    outcome, matches, N, eta, links, data_version, and settings / result / provenance as dicts."""
+    kinds = [kind] if isinstance(kind, str) else list(kind)
     frame = db.query("SELECT estimate_id, kind, created_at, CAST(settings AS VARCHAR) AS settings,"
                      " CAST(result AS VARCHAR) AS result, CAST(provenance AS VARCHAR) AS provenance"
-                     " FROM estimates WHERE kind = ? ORDER BY estimate_id DESC", [kind],
+                     " FROM estimates WHERE list_contains(?::VARCHAR[], kind) ORDER BY estimate_id DESC", [kinds],
                      doing="reading stored estimates")
     for column in ("settings", "result", "provenance"):
         frame[column] = frame[column].map(lambda text: None if text is None else json.loads(text))
@@ -253,8 +327,9 @@ class StoredGain:
 
 
 def latest_direct_gain(db: Database) -> StoredGain | None:
-    """η of the latest stored direct-effects estimate with its provenance summary; None if none is stored."""
-    stored = stored_estimates(db)
+    """η of the latest stored direct-effects estimate or pooled direct gain (:func:`store_pooled_gain`)
+    with its provenance summary; None if none is stored."""
+    stored = stored_estimates(db, (KIND, POOLED_KIND))
     if stored.empty:
         return None
     row = stored.iloc[0]
