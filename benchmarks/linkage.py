@@ -8,7 +8,7 @@ generated economy) and the quality figures against the demo's true links.
 
 ``--demo [SEED ...]`` instead reports on the default-size demo economy (the figures of
 docs/linkage.md): pair completeness of each blocking rule, outcome shares, precision and
-recall, the seller profiles of the second pass and the oracle bound on the review queue.
+recall, and the seller profiles of the second pass.
 ``--without-seller`` runs either report with the first pass only (``seller_evidence=False``).
 """
 
@@ -70,33 +70,6 @@ def blocking_completeness(contracts, balance_sheets, truth, settings: LinkageSet
     return table.assign(pair_completeness=table["true_pairs_found"] / linkable)
 
 
-def oracle_queue_bound(classified: pd.DataFrame, candidates: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float]:
-    """(auto share, minimal review share) of an oracle that knows, for every comparison pattern
-    (levels of the top candidate and of the runner-up, twin or not), how often its top
-    candidate is right, auto-accepts the best patterns while precision stays ≥ 0.99 and sends
-    to review only contracts whose true firm is among the candidates: a floor for any rule
-    built on these patterns."""
-    pattern = candidates.assign(level=candidates["drivers"].str.replace(r" \d{4}–\d{4}", "", regex=True)
-                                .str.replace(r" \([+-]?[\d.inf]+\)", "", regex=True))
-    top = pattern[pattern["rank"] == 1].set_index("contract_id")
-    second = pattern[pattern["rank"] == 2].set_index("contract_id")
-    frame = truth.rename(columns={"firm_id": "true_firm"}).set_index("contract_id")
-    frame["pattern"] = (top["level"].reindex(frame.index).fillna("no candidate") + " | "
-                        + second["level"].reindex(frame.index).fillna("-") + " | "
-                        + second["twin_of_top"].reindex(frame.index).astype(str))
-    frame["right"] = top["firm_id"].reindex(frame.index) == frame["true_firm"]
-    offered = set(zip(candidates["contract_id"], candidates["firm_id"]))
-    frame["offered"] = [(c, f) in offered for c, f in zip(frame.index, frame["true_firm"])]
-    stats = frame.groupby("pattern")["right"].agg(["size", "sum"]).assign(precision=lambda t: t["sum"] / t["size"])
-    chosen, n, right = [], 0, 0
-    for pattern_name, row in stats.sort_values(["precision", "size"], ascending=False).iterrows():
-        if row["sum"] and (right + row["sum"]) / (n + row["size"]) >= 0.99:
-            chosen.append(pattern_name)
-            n, right = n + row["size"], right + row["sum"]
-    rest = frame[~frame["pattern"].isin(chosen)]
-    return n / len(frame), rest["offered"].sum() / len(frame)
-
-
 def demo_report(seeds: list[int], settings: LinkageSettings = LinkageSettings()) -> None:
     """Quality figures on the default-size demo economy, one line per seed."""
     for seed in seeds:
@@ -109,15 +82,12 @@ def demo_report(seeds: list[int], settings: LinkageSettings = LinkageSettings())
         auto = linkage_quality(classified.loc[classified["outcome"] == "auto", ["contract_id", "firm_id"]], truth)
         reviewed = linkage_quality(simulate_perfect_review(classified, result.candidates, truth), truth)
         shares = classified["outcome"].value_counts(normalize=True)
-        oracle_auto, oracle_queue = oracle_queue_bound(classified, result.candidates, truth)
         print(f"seed {seed}: {len(contracts)} contracts, {balance_sheets['firm_id'].nunique()} firms, "
               f"{result.blocked_pairs:,} blocked pairs")
         print(blocking_completeness(contracts, balance_sheets, truth, settings).to_string(index=False))
         print(f"  auto {shares.get('auto', 0):.1%} (precision {auto.precision:.4f}, {auto.false_links} wrong), "
               f"review {shares.get('review', 0):.1%}, none {shares.get('none', 0):.1%}; "
               f"recall after perfect review {reviewed.recall:.4f}")
-        print(f"  oracle over comparison patterns at precision ≥ 0.99: auto {oracle_auto:.1%}, "
-              f"review at least {oracle_queue:.1%}")
         profiles = result.seller_profiles
         if profiles is not None and len(profiles):
             seller = result.parameters[result.parameters["comparison"] == "seller_sector"]

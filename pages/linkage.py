@@ -157,9 +157,9 @@ if quality is not None:
     missed = ul.quality_missed(quality)
     st.markdown(f"Targets missed: **{', '.join(missed)}**." if missed else "All targets are met.")
     if "Review queue share of contracts" in missed:
-        st.caption("Why the queue target is missed on this demo: its names reuse a few stems, so near-twin "
-                   "firms (대한전선 / 대한전선공업) are common and the name and years alone cannot separate them "
-                   "(docs/linkage.md §9).")
+        st.caption("Why the queue target can be missed: firms whose names are one syllable apart "
+                   "(해보특수강 / 해국특수강) leave the top candidate too close to a runner-up for the margin "
+                   "rule, so a person decides (docs/linkage.md §9).")
 
 # --- export and import ---------------------------------------------------------------------
 st.subheader("Export links, import decisions")
