@@ -356,3 +356,15 @@ def test_group_affiliates_adopt_more(eco):
     firms = eco.latent_panel.groupby("firm_id").agg(g=("business_group", "first"), a=("adoption_year", "first"))
     rate = firms.a.notna().groupby(firms.g.notna()).mean()
     assert rate[True] > 2 * rate[False]
+
+
+def test_no_two_firms_share_a_trade_name_within_a_sector(t):
+    """Commercial Act arts. 22–23: within a sector no two firms are named alike up to 공업/산업 and the
+    legal-form marker (대한전선 / 대한전선공업(주)); across sectors and one syllable apart they may be."""
+    from estimation.names import standardize_firm_name
+
+    firms = t["balance_sheets"].groupby("firm_id").agg(name=("firm_name", "last"), sector=("sector", "first"))
+    key = firms["name"].map(standardize_firm_name).str.replace(r"(공업|산업)$", "", regex=True)
+    clashes = firms.assign(key=key).groupby(["sector", "key"])["name"].agg(list)
+    assert (clashes.map(len) == 1).all(), clashes[clashes.map(len) > 1].head()
+    assert key.str[:2].duplicated().mean() > 0.5  # but stems recur: near-identical names stay common
