@@ -179,19 +179,36 @@ def test_standard_demo_has_too_few_long_run_comparisons_for_beta7(demo_result):
     assert r.sample_sizes.set_index("event_time").loc[7, "comparisons"] == 0
 
 
-def test_enlarged_demo_recovers_the_long_run_effect_without_pretrend():
-    """6,000 firms (the paper's 6,230) and balance sheets to 1990 so that τ = 7 is observed."""
+@pytest.fixture(scope="module")
+def enlarged_demos():
+    """Six seeds of the demo DGP at 6,000 firms (the paper's archive has 6,230) with balance sheets to
+    1990, so that matches of the 1973–79 events are observed seven years on. The standard demo
+    (1,500 firms to 1982) has no comparison at τ = 7 (test above)."""
     from models.demo_economy import DemoSettings, generate_demo_economy
-    eco = generate_demo_economy(DemoSettings(n_firms=6000, last_year=1990, seed=3))
-    t = eco.tables
-    truth = eco.true_parameters.set_index("parameter")["value"]
-    r = run_direct_effects(DirectEffectsSpec(bootstrap_reps=199), t["balance_sheets"], t["contracts"], eco.true_links)
-    b7 = r.fit.coefficient(7)
-    assert abs(b7["estimate"] - truth["direct_effect_log_sales_tau7"]) < 2 * b7["se"]
-    assert r.fit.pretrend.p_value > 0.05
-    assert r.fit.n_matches > 50
-    assert r.gain.eta == pytest.approx(np.exp(b7["estimate"] / 4))
-    assert isinstance(r.bootstrap, pd.DataFrame) and 0 <= r.bootstrap["p_bootstrap"].item() <= 1
+    out = []
+    for seed in range(6):
+        eco = generate_demo_economy(DemoSettings(n_firms=6000, last_year=1990, seed=seed))
+        t = eco.tables
+        truth = eco.true_parameters.set_index("parameter")["value"]["direct_effect_log_sales_tau7"]
+        out.append((truth, run_direct_effects(DirectEffectsSpec(bootstrap_reps=0), t["balance_sheets"],
+                                              t["contracts"], eco.true_links)))
+    return out
+
+
+def test_enlarged_demo_recovers_the_long_run_effect_without_pretrend(enlarged_demos):
+    """β_7 within two SEs of the true (σ−1)·ln η in at least five of six seeds (95 % intervals; few
+    matches reach τ = 7, so clustered SEs are rough), their mean within two SEs of the mean, and no
+    pre-trend at the 5 % level in any seed."""
+    truth = enlarged_demos[0][0]
+    b7 = pd.DataFrame([result.fit.coefficient(7)[["estimate", "se"]] for _, result in enlarged_demos])
+    assert ((b7["estimate"] - truth).abs() < 2 * b7["se"]).sum() >= 5, b7
+    assert abs(b7["estimate"].mean() - truth) < 2 * b7["estimate"].std() / np.sqrt(len(b7))
+    assert all(result.fit.pretrend.p_value > 0.05 for _, result in enlarged_demos)
+    assert all(result.fit.n_matches > 50 for _, result in enlarged_demos)
+    result = enlarged_demos[3][1]
+    assert result.gain.eta == pytest.approx(np.exp(result.fit.coefficient(7)["estimate"] / 4))
+    boot = wild_bootstrap(result.fit, [7], reps=199)
+    assert 0 <= boot["p_bootstrap"].item() <= 1
 
 
 def test_wild_bootstrap_t_agrees_with_analytic_t_up_to_the_k_factor(demo_result):
