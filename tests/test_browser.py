@@ -32,6 +32,7 @@ PAGES = [
     ("deflators", "Deflators"),
     ("linkage", "Linkage"),
     ("review", "Review queue"),
+    ("direct-effects", "Direct effects"),
     ("audit", "Audit log & undo"),
 ]
 

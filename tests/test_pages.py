@@ -24,7 +24,8 @@ PAGES = {
     "data_credit": "Credit",
     "data_trade_fairs": "Trade fairs",
     "data_deflators": "Deflators",
-    "audit": "Audit log & undo",
+    "direct_effects": "Direct effects",
+    "audit": "Audit log & undo",  # last: test_every_page_works_on_an_empty_database reads its message
 }
 SYNTHETIC = "SYNTHETIC DEMO DATA"
 

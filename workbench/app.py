@@ -39,16 +39,19 @@ def db_path(argv: list[str]) -> str:
 
 
 def pages() -> dict[str, list[st.Page]]:
-    """The navigation: the Data section (overview + one page per record type), Linkage and History."""
+    """The navigation: the Data section (overview + one page per record type), Linkage, Estimation and
+    History."""
     data = [st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",
                     url_path="overview", default=True)]
     data += [st.Page(PAGES_DIR / f"data_{table}.py", title=ui.TITLES[table], url_path=table,
                      icon=f":material/{DATA_ICONS[table]}:") for table in DATA_TABLES]
     linkage = [st.Page(PAGES_DIR / "linkage.py", title="Linkage", icon=":material/join:", url_path="linkage"),
                st.Page(PAGES_DIR / "review.py", title="Review queue", icon=":material/rule:", url_path="review")]
+    estimation = [st.Page(PAGES_DIR / "direct_effects.py", title="Direct effects", icon=":material/trending_up:",
+                          url_path="direct-effects")]
     history = [st.Page(PAGES_DIR / "audit.py", title="Audit log & undo", icon=":material/history:",
                        url_path="audit")]
-    return {"Data": data, "Linkage": linkage, "History": history}
+    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "History": history}
 
 
 def sidebar(path: str) -> None:

@@ -18,8 +18,9 @@ GROUP_COLORS = {"heavy": "#1f4e79", "light": "#f2a541", "unlinked": "#b8b8b8"}
 WIDTH, HEIGHT = 640, 280
 
 
-def _title(text: str, note: str | None) -> alt.Title:
-    return alt.Title(text, subtitle=note or "", anchor="start")
+def _title(text: str, note: str | None, offset=alt.Undefined) -> alt.Title:
+    """Title with the note (e.g. "Synthetic demo data") as subtitle; ``offset`` leaves room below it."""
+    return alt.Title(text, subtitle=note or "", anchor="start", offset=offset)
 
 
 def _year_axis(years: pd.Series, field: str = "year") -> alt.X:
@@ -146,3 +147,82 @@ def score_histogram(bins: pd.DataFrame, accept: float, review: float, note: str 
         x="threshold:Q", y=alt.value(0), text="label:N")
     return alt.layer(bars, rules, accept_label, review_label, title=_title(
         "Contracts by their top candidate's match probability", note)).properties(width=WIDTH, height=HEIGHT)
+
+
+# --- direct effects (winners vs losers) ------------------------------------------------------
+
+#: Colors of the direct-effects charts: estimates, the reference period, winners and losers.
+EVENT_COLORS = {"estimate": "#1f4e79", "reference": "#a23b72", "winners": "#1f4e79", "losers": "#f2a541"}
+
+
+#: Labels of rules set just above the plot, in the gap the titles leave (:func:`_event_title`).
+ABOVE_PLOT = {"baseline": "bottom", "dy": -3}
+
+
+def _event_axis(window: tuple[int, int]) -> alt.X:
+    """Event time τ on a quantitative axis over the whole window, one tick per year."""
+    lo, hi = window
+    return alt.X("event_time:Q", title="Years since the event (τ)",
+                 scale=alt.Scale(domain=[lo - 0.5, hi + 0.5], nice=False),
+                 axis=alt.Axis(format="d", values=list(range(lo, hi + 1))))
+
+
+def event_study(points: pd.DataFrame, window: tuple[int, int], not_identified=(), outcome: str = "",
+                note: str | None = None) -> alt.LayerChart:
+    """Choi & Shim's Figure 2: β_τ with 95% intervals by event time, a zero line, the reference
+    period marked (its point at 0 with an open diamond and a dashed rule). ``points``: event_time,
+    estimate, ci_low, ci_high, kind ("estimate" / "reference"). Periods in ``not_identified`` get
+    no point, only an "n.i." mark at the foot of the axis."""
+    estimates = points[points["kind"] == "estimate"]
+    reference = points[points["kind"] == "reference"]
+    x = _event_axis(window)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#777777").encode(y="y:Q")
+    ref_rule = alt.Chart(reference).mark_rule(color=EVENT_COLORS["reference"], strokeDash=[4, 3]).encode(x=x)
+    ref_label = alt.Chart(reference.assign(label=reference["event_time"].map(
+        lambda t: f"reference τ = {t:d}".replace("-", "−")))).mark_text(
+        align="center", **ABOVE_PLOT, color=EVENT_COLORS["reference"], fontWeight="bold").encode(
+        x=x, y=alt.value(0), text="label:N")
+    bars = alt.Chart(estimates).mark_rule(color=EVENT_COLORS["estimate"], strokeWidth=1.5).encode(
+        x=x, y=alt.Y("ci_low:Q", title=f"β_τ on {outcome} (95% CI)" if outcome else "β_τ (95% CI)"),
+        y2="ci_high:Q")
+    tooltip = [alt.Tooltip("event_time:Q", title="τ", format="d"), alt.Tooltip("estimate:Q", format=".3f"),
+               alt.Tooltip("ci_low:Q", title="95% CI from", format=".3f"),
+               alt.Tooltip("ci_high:Q", title="to", format=".3f")]
+    ordered = points.sort_values("event_time")
+    ordered = ordered.assign(segment=(ordered["event_time"].diff() != 1).cumsum())  # no line across a gap
+    line = alt.Chart(ordered).mark_line(color=EVENT_COLORS["estimate"], opacity=0.35).encode(
+        x=x, y="estimate:Q", detail="segment:N")
+    dots = alt.Chart(estimates).mark_point(filled=True, size=60, color=EVENT_COLORS["estimate"]).encode(
+        x=x, y="estimate:Q", tooltip=tooltip)
+    ref_dot = alt.Chart(reference).mark_point(shape="diamond", filled=False, size=120, strokeWidth=2,
+                                              color=EVENT_COLORS["reference"]).encode(
+        x=x, y="estimate:Q", tooltip=[alt.Tooltip("event_time:Q", title="reference τ", format="d")])
+    layers = [zero, ref_rule, ref_label, bars, line, dots, ref_dot]
+    if len(not_identified):
+        missing = pd.DataFrame({"event_time": list(not_identified), "label": "n.i."})
+        layers.append(alt.Chart(missing).mark_text(baseline="bottom", dy=-4, color="#777777").encode(
+            x=x, y=alt.YValue(alt.ExprRef("height")), text="label:N",
+            tooltip=[alt.Tooltip("event_time:Q", title="not identified: τ", format="d")]))
+    return alt.layer(*layers, title=_title("Winners vs losers: event-study coefficients", note, offset=16)).properties(
+        width=WIDTH, height=HEIGHT)
+
+
+def raw_means(means: pd.DataFrame, window: tuple[int, int], outcome: str = "",
+              note: str | None = None) -> alt.LayerChart:
+    """Mean outcome of winners and of losers by event time (Choi & Shim, Appendix Figure C.1), the
+    event year (τ = 0) marked. ``means``: event_time, group ("winners" / "losers"), mean, firm_years."""
+    x = _event_axis(window)
+    color = alt.Color("group:N", title=None, legend=alt.Legend(orient="bottom", direction="horizontal"),
+                      scale=alt.Scale(domain=["winners", "losers"],
+                                      range=[EVENT_COLORS["winners"], EVENT_COLORS["losers"]]))
+    lines = alt.Chart(means).mark_line(point=True).encode(
+        x=x, y=alt.Y("mean:Q", title=f"Mean {outcome}" if outcome else "Mean outcome", scale=alt.Scale(zero=False)),
+        color=color,
+        tooltip=[alt.Tooltip("event_time:Q", title="τ", format="d"), "group:N",
+                 alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("firm_years:Q", title="firm-years")])
+    event = pd.DataFrame({"event_time": [0], "label": ["event year"]})
+    rule = alt.Chart(event).mark_rule(color="#777777", strokeDash=[4, 3]).encode(x=x)
+    label = alt.Chart(event).mark_text(align="center", **ABOVE_PLOT, color="#555555").encode(
+        x=x, y=alt.value(0), text="label:N")
+    return alt.layer(rule, label, lines, title=_title("Raw means of winners and losers", note, offset=16)).properties(
+        width=WIDTH, height=HEIGHT)

@@ -90,3 +90,25 @@ def review_item(name: str, contract_id: str) -> str:
     if name not in REVIEW_ITEM_NAMES:
         raise KeyError(f"unknown review-item key {name!r}; add it to REVIEW_ITEM_NAMES")
     return f"review.{name}.{contract_id}"
+
+# Direct effects page, ``direct_effects.<name>``.
+DIRECT_EFFECTS_RUN = "direct_effects.run"              # SessionRun: the latest estimate of this session
+DIRECT_EFFECTS_ERROR = "direct_effects.error"          # EstimationError of the latest Run, shown until the next
+DIRECT_EFFECTS_FORM = "direct_effects.form"
+DIRECT_EFFECTS_OUTCOME = "direct_effects.outcome"
+DIRECT_EFFECTS_K = "direct_effects.k"
+DIRECT_EFFECTS_EXACT_KEYS = "direct_effects.exact_keys"
+DIRECT_EFFECTS_MATCHING_VARIABLES = "direct_effects.matching_variables"
+DIRECT_EFFECTS_REPLACEMENT = "direct_effects.with_replacement"
+DIRECT_EFFECTS_WINDOW_LO = "direct_effects.window_lo"
+DIRECT_EFFECTS_WINDOW_HI = "direct_effects.window_hi"
+DIRECT_EFFECTS_CONTROLS = "direct_effects.controls"
+DIRECT_EFFECTS_BOOTSTRAP_REPS = "direct_effects.bootstrap_reps"
+DIRECT_EFFECTS_SIGMA = "direct_effects.sigma"
+DIRECT_EFFECTS_ETA_TAU = "direct_effects.eta_tau"
+DIRECT_EFFECTS_LINKS = "direct_effects.links"
+DIRECT_EFFECTS_RUN_BUTTON = "direct_effects.run_button"
+DIRECT_EFFECTS_ROBUSTNESS = "direct_effects.robustness"          # (panel estimate id, table, run estimate id)
+DIRECT_EFFECTS_ROBUSTNESS_BUTTON = "direct_effects.robustness_button"
+DIRECT_EFFECTS_ROBUSTNESS_EDITOR = "direct_effects.robustness_editor"
+DIRECT_EFFECTS_POOLED_BUTTON = "direct_effects.pooled_button"

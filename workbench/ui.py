@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 import vl_convert
 
+from estimation.direct_effects import EstimationError
 from storage.ingest import MODES, IngestRequest, IngestResult
 from storage.problems import ValidationReport
 from storage.readers import ENCODING_LABELS
@@ -107,6 +108,9 @@ def page_header(title: str, caption: str = "") -> None:
 
 def show_error(err: Exception) -> None:
     """A plain message for an error, with the exception text (never the traceback) folded away."""
+    if isinstance(err, EstimationError):
+        st.warning(f"Not estimated: {err}", icon=":material/warning:")
+        return
     if isinstance(err, StorageError):
         message = f"The database reported a problem: {err}"
     elif isinstance(err, OSError):
@@ -137,15 +141,15 @@ def _file_name(name: str, ext: str) -> str:
     return f"{name}{'-SYNTHETIC' if is_demo() else ''}.{ext}"
 
 
-def _download(label: str, data: Callable[[], bytes], name: str, ext: str, mime: str) -> None:
-    """A download button whose bytes are produced only when clicked."""
+def download_bytes(label: str, data: Callable[[], bytes], name: str, ext: str, mime: str) -> None:
+    """A download button whose bytes are produced only when clicked (file name: -SYNTHETIC on the demo)."""
     st.download_button(label, data=data, file_name=_file_name(name, ext), mime=mime,
                        key=keys.download(f"{name}.{ext}"), on_click="ignore", icon=":material/download:")
 
 
 def download_frame(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
     """CSV download of ``frame`` (UTF-8 with BOM, so spreadsheet programs show Korean correctly)."""
-    _download(label, lambda: frame.to_csv(index=False).encode("utf-8-sig"), name, "csv", "text/csv")
+    download_bytes(label, lambda: frame.to_csv(index=False).encode("utf-8-sig"), name, "csv", "text/csv")
 
 
 def download_xlsx(frame: pd.DataFrame, name: str, label: str = "Download Excel") -> None:
@@ -154,7 +158,7 @@ def download_xlsx(frame: pd.DataFrame, name: str, label: str = "Download Excel")
         buffer = io.BytesIO()
         frame.to_excel(buffer, index=False, sheet_name=name[:31])
         return buffer.getvalue()
-    _download(label, data, name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_bytes(label, data, name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -169,8 +173,8 @@ def show_chart(chart: alt.TopLevelMixin, name: str, data: pd.DataFrame) -> None:
     """The chart at page width, then PNG, SVG and data (CSV) downloads."""
     st.altair_chart(chart, width="stretch")
     with st.container(horizontal=True):
-        _download("PNG", lambda: chart_image(chart.to_json(), "png"), name, "png", "image/png")
-        _download("SVG", lambda: chart_image(chart.to_json(), "svg"), name, "svg", "image/svg+xml")
+        download_bytes("PNG", lambda: chart_image(chart.to_json(), "png"), name, "png", "image/png")
+        download_bytes("SVG", lambda: chart_image(chart.to_json(), "svg"), name, "svg", "image/svg+xml")
         download_frame(data, name, "Data (CSV)")
 
 
