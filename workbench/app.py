@@ -39,8 +39,8 @@ def db_path(argv: list[str]) -> str:
 
 
 def pages() -> dict[str, list[st.Page]]:
-    """The navigation: the Data section (overview + one page per record type), Linkage, Estimation and
-    History."""
+    """The navigation: the Data section (overview + one page per record type), Linkage, Estimation, Models
+    and History."""
     data = [st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",
                     url_path="overview", default=True)]
     data += [st.Page(PAGES_DIR / f"data_{table}.py", title=ui.TITLES[table], url_path=table,
@@ -49,9 +49,11 @@ def pages() -> dict[str, list[st.Page]]:
                st.Page(PAGES_DIR / "review.py", title="Review queue", icon=":material/rule:", url_path="review")]
     estimation = [st.Page(PAGES_DIR / "direct_effects.py", title="Direct effects", icon=":material/trending_up:",
                           url_path="direct-effects")]
+    models = [st.Page(PAGES_DIR / "simple_model.py", title="Simple big-push model", icon=":material/stacked_line_chart:",
+                      url_path="simple-model")]
     history = [st.Page(PAGES_DIR / "audit.py", title="Audit log & undo", icon=":material/history:",
                        url_path="audit")]
-    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "History": history}
+    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "Models": models, "History": history}
 
 
 def sidebar(path: str) -> None:

@@ -1,7 +1,7 @@
 """``python -m workbench``: the command line of the workbench.
 
 Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``,
-``link``, ``links export|import``, ``direct-effects`` and ``app``. Every command takes
+``link``, ``links export|import``, ``direct-effects``, ``spillovers``, ``model simple`` and ``app``. Every command takes
 ``--db`` (else ``$WORKBENCH_DB``, else the per-user data folder). Errors print one
 clear line to stderr and exit non-zero: 1 for rejected input, 2 for usage, 3 for
 a storage failure, 4 for an unexpected error.
@@ -67,6 +67,33 @@ def build_parser() -> argparse.ArgumentParser:
     direct.add_argument("--links", choices=("final", "truth"), default="final",
                         help="final links of the linkage, or the synthetic demo's true links")
     direct.add_argument("--json", action="store_true", help="print JSON")
+    spill = sub.add_parser("spillovers", help="local spillovers and complementarity (Table 1, long-difference IV); "
+                                              "stores the estimate and δ")
+    spill.add_argument("--panel", choices=("A", "B"), default=None, help="one panel only (default both)")
+    spill.add_argument("--outcome", default="log_sales", help="Panel A: log_sales, tfpr_cost_share or tfpr_revenue_share")
+    spill.add_argument("--radius", type=float, default=100.0, help="instrument radius in km (default 100)")
+    spill.add_argument("--lag", type=int, default=2, help="years the adopter share is lagged (default 2)")
+    spill.add_argument("--sigma", type=float, default=5.0, help="σ of δ = β/(σ−1) (default 5)")
+    spill.add_argument("--preferred", default="iv_group_share", help="Panel A column δ comes from (default iv_group_share)")
+    spill.add_argument("--complexes", type=Path, default=None,
+                       help="region-level industrial-complex table (CSV/XLSX/Parquet: region, year, [sector], [tax_favor])")
+    spill.add_argument("--links", choices=("final", "truth"), default="final",
+                       help="final links of the linkage, or the synthetic demo's true links")
+    spill.add_argument("--json", action="store_true", help="print JSON")
+    model = sub.add_parser("model", help="the big-push models (no database needed)")
+    models = model.add_subparsers(dest="model_command", required=True, metavar="MODEL")
+    simple = models.add_parser("simple", help="the simple model (Section 4): steady states, multiplicity, "
+                                              "threshold subsidies")
+    for flag, meaning, paper in (("sigma", "elasticity of substitution σ (> 2)", "5"),
+                                 ("theta", "Pareto shape θ (> σ − 1)", "4.24"),
+                                 ("eta", "direct gain from adoption η (> 1)", "1.25"),
+                                 ("delta", "spillover semi-elasticity δ (≥ 0)", "0.68")):
+        simple.add_argument(f"--{flag}", type=float, default=None, help=f"{meaning}; default: the paper's {paper}")
+    simple.add_argument("--scale", type=float, default=None, metavar="L_OVER_FT",
+                        help="market size over the fixed adoption cost, L/F^T (default 10, a round number)")
+    simple.add_argument("--lambda0", type=float, default=None,
+                        help="initial adopter share for the threshold subsidies (default: S^Pre)")
+    simple.add_argument("--json", action="store_true", help="print JSON")
     app = sub.add_parser("app", help="open the app in the browser on this database")
     app.add_argument("--port", type=int, default=8501)
     return parser
@@ -273,6 +300,102 @@ def _format_direct_effects(estimate_id: int, summary: dict, provenance: dict) ->
     return "\n".join(lines)
 
 
+def cmd_model(args) -> int:
+    from models import simple_big_push as sbp
+
+    given = {name: getattr(args, name) for name in ("sigma", "theta", "eta", "delta", "scale")}
+    origin = {name: "given" if value is not None else ("default" if name == "scale" else "paper")
+              for name, value in given.items()}
+    values = {name: value if value is not None else (sbp.DEFAULT_SCALE if name == "scale" else sbp.PAPER[name])
+              for name, value in given.items()}
+    try:
+        report = sbp.analyze(sbp.SimpleModelSpec(**values), args.lambda0)
+    except (sbp.ModelError, sbp.SolverError) as err:  # parameters outside the model, or a solver failed: say so
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    if args.json:
+        print(json.dumps({**report.as_dict(), "inputs_from": origin}, ensure_ascii=False, indent=2))
+        return 0
+    print(_format_simple_model(report, origin))
+    return 0
+
+
+def _format_simple_model(report, origin: dict[str, str]) -> str:
+    from models.simple_big_push import KIND_LABELS
+
+    symbols = {"sigma": "σ", "theta": "θ", "eta": "η", "delta": "δ", "scale": "L/F^T"}
+    notes = {"paper": " (the paper's)", "default": " (default)", "given": ""}
+    spec = report.spec
+    lines = ["simple big-push model (Choi & Shim, Section 4)",
+             "inputs: " + ", ".join(f"{symbols[k]} = {getattr(spec, k):g}{notes[origin[k]]}" for k in symbols),
+             "steady states:"]
+    for state in report.states.states:
+        lines.append(f"  {state.label:<12} {state.share:<10.6g} {'stable' if state.stable else 'unstable':<9} "
+                     f"slope {state.slope:.4g}" + ("  (every firm adopts)" if state.corner else ""))
+    unstable = report.states.unstable
+    lines.append(f"S^U: {unstable.share:.6g}" if unstable else "S^U: none (one steady state)")
+    for interval in (report.delta, report.eta, report.scale):
+        lines.append(f"{interval.symbol} interval with several steady states: "
+                     + (f"[{interval.low:.6g}, {interval.high:.6g}] (fold at λ = {interval.fold_share:.4g})"
+                        if interval.exists else interval.reason))
+    lines.append(f"threshold subsidies from λ_0 = {report.lam0:.6g}:")
+    for kind, found in report.thresholds.items():
+        lines.append(f"  {KIND_LABELS[kind]}: " + (f"s̲ = {found.rate:.6g}" if found.rate else found.reason))
+    return "\n".join([*lines, "", *report.verdict()])
+
+
+def cmd_spillovers(args) -> int:
+    import pandas as pd
+
+    from estimation.spillovers import EstimationError, SpilloversSpec
+    from workbench import spillovers
+
+    complexes = None
+    if args.complexes is not None:
+        _require_file(args.complexes)
+        suffix = args.complexes.suffix.lower()
+        complexes = (pd.read_excel(args.complexes) if suffix == ".xlsx" else pd.read_parquet(args.complexes)
+                     if suffix == ".parquet" else pd.read_csv(args.complexes, sep=None, engine="python"))
+    db = _db(args)
+    panels = (args.panel,) if args.panel else ("A", "B")
+    try:
+        spec = SpilloversSpec(outcome_a=args.outcome, radius_km=args.radius, lag=args.lag, sigma=args.sigma,
+                              preferred=args.preferred)
+        estimate_id, result = spillovers.estimate_spillovers(db, spec, _actor(args), links=args.links,
+                                                             complexes=complexes,
+                                                             complexes_name=getattr(args.complexes, "name", None),
+                                                             panels=panels)
+    except EstimationError as err:  # the data or settings cannot support it: a plain message, exit 1
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    stored = spillovers.stored_spillovers(db).set_index("estimate_id").loc[estimate_id]
+    summary = stored["result"]
+    if args.json:
+        columns = {panel: {key: {k: col[k] for k in ("label", "available", "note", "beta", "se", "p", "kp_f",
+                                                     "effective_f", "anderson_rubin", "N", "clusters")}
+                           for key, col in cols.items()} for panel, cols in summary["panels"].items()}
+        print(json.dumps({"estimate_id": estimate_id, "columns": columns, "delta": summary["delta"],
+                          "delta_se": summary["delta_se"], "delta_note": summary["delta_note"],
+                          "sigma": summary["sigma"], "heterogeneity": summary["heterogeneity"],
+                          "placebo": summary["placebo"], "counts": summary["counts"],
+                          "provenance": stored["provenance"]}, ensure_ascii=False, indent=2))
+        return 0
+    from estimation.spillovers import table1_text
+
+    demo = "  [SYNTHETIC DEMO DATA]" if stored["provenance"].get("synthetic_demo") else ""
+    print(f"Table 1: local spillover and complementarity ({args.links} links){demo}")
+    print(table1_text(result))
+    if summary["delta"] is None:
+        print(f"δ not available: {summary['delta_note']}")
+    else:
+        print(f"δ = β/(σ−1) = {summary['delta']:.4f} (se {summary['delta_se']:.4f}), σ = {summary['sigma']:g}, "
+              f"from {summary['delta_note']}")
+    print("KP-F under 10: weak instrument — read the Anderson–Rubin set, not the t-test.")
+    print(f"stored as estimate {estimate_id} (data version {stored['provenance']['data_version']})")
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
             "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app,
-            "link": cmd_link, "links": cmd_links, "direct-effects": cmd_direct_effects}
+            "link": cmd_link, "links": cmd_links, "direct-effects": cmd_direct_effects, "model": cmd_model,
+            "spillovers": cmd_spillovers}

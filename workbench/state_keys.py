@@ -112,3 +112,20 @@ DIRECT_EFFECTS_ROBUSTNESS = "direct_effects.robustness"          # (panel estima
 DIRECT_EFFECTS_ROBUSTNESS_BUTTON = "direct_effects.robustness_button"
 DIRECT_EFFECTS_ROBUSTNESS_EDITOR = "direct_effects.robustness_editor"
 DIRECT_EFFECTS_POOLED_BUTTON = "direct_effects.pooled_button"
+
+# Simple model page, ``simple_model.<name>``.
+SIMPLE_MODEL_ETA = "simple_model.eta"
+SIMPLE_MODEL_DELTA = "simple_model.delta"
+SIMPLE_MODEL_SIGMA = "simple_model.sigma"
+SIMPLE_MODEL_THETA = "simple_model.theta"
+SIMPLE_MODEL_SCALE = "simple_model.scale"                  # L/F^T
+SIMPLE_MODEL_DEFAULTS = "simple_model.defaults"            # {input key: the default it last followed}
+SIMPLE_MODEL_RESET = "simple_model.reset_button"           # η and δ back to their sources
+SIMPLE_MODEL_INTO_INTERVAL = "simple_model.into_interval_button"  # δ to the middle of its interval
+SIMPLE_MODEL_START = "simple_model.start"                  # start from S^Pre or a chosen share
+SIMPLE_MODEL_LAMBDA0 = "simple_model.lambda0"
+SIMPLE_MODEL_SUBSIDY_KIND = "simple_model.subsidy_kind"
+SIMPLE_MODEL_SUBSIDY_RATE = "simple_model.subsidy_rate"
+SIMPLE_MODEL_AT_THRESHOLD = "simple_model.at_threshold_button"
+SIMPLE_MODEL_PERIODS = "simple_model.periods"
+SIMPLE_MODEL_SECOND_SCALE = "simple_model.second_scale"    # panel D: the second market size, × L/F^T

@@ -1,0 +1,190 @@
+"""Spillover services: run Table 1 (Choi & Shim, Sections 3.2–3.3) on the stored data and keep it.
+
+:func:`estimate_spillovers` reads the stored tables (balance sheets, contracts, regions, credit,
+trade fairs) with the contract-to-firm links of the linkage (or the demo's true links), runs
+:func:`estimation.spillovers.run_spillovers`, and stores the result as a named estimate in
+``estimates`` (kind ``spillovers``) with the same provenance as the direct-effects estimate
+(change sets and SHA-256, links, data version, package versions, time, actor) and one audit entry.
+δ = β_IV / (σ − 1) of the preferred column is part of it; :func:`latest_spillover` gives it to the
+model pages. The region-level industrial-complex table is not a stored table (yet): pass it as a
+DataFrame (the CLI reads it from a file); without it columns (6) and (8) are marked unavailable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from estimation.spillovers import SpilloversResult, SpilloversSpec, run_spillovers, table1
+from storage.database import Database
+from workbench import direct_effects as _de
+
+KIND = "spillovers"
+SAMPLE_FORMATS = ("csv", "dta", "parquet")
+
+__all__ = ["KIND", "SAMPLE_FORMATS", "StoredSpillover", "estimate_spillovers", "estimation_sample", "latest_spillover",
+           "result_summary", "sample_bytes", "spec_settings", "stored_spillovers"]
+
+
+def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: str = "final",
+                        complexes: pd.DataFrame | None = None, complexes_name: str | None = None,
+                        panels=("A", "B")) -> tuple[int, SpilloversResult]:
+    """Run Table 1 on the stored data and store it; returns (estimate_id, result). Raises
+    EstimationError (plain message) when the data cannot support it; nothing is stored then."""
+    inputs = _de._read_inputs(db, _TableRequest(), links, controls=("credit", "trade_fairs"))
+    with db.connect("reading the regions for the spillover analysis") as con:
+        regions = con.execute("SELECT region, lat, lon, port_distance_km FROM regions").df()
+        inputs.provenance["change_sets"] = _merge_sets(inputs.provenance["change_sets"],
+                                                       _de._active_change_sets(con, ["regions"]))
+    credit = inputs.credit if inputs.credit is not None and len(inputs.credit) else None
+    fairs = inputs.trade_fairs if inputs.trade_fairs is not None and len(inputs.trade_fairs) else None
+    result = run_spillovers(spec, inputs.balance_sheets, inputs.contracts, inputs.links, regions, credit, fairs,
+                            complexes=complexes, panels=panels)
+    if complexes is not None:
+        inputs.provenance["complexes"] = {"file_name": complexes_name, "rows": int(len(complexes))}
+    summary = result_summary(result)
+    delta = "δ not available" if summary["delta"] is None else f"δ = {summary['delta']:.4f}"
+    estimate_id = _de._store(db, KIND, spec_settings(spec), summary, inputs, actor,
+                             f"Table 1, panels {', '.join(panels)}, {delta} ({links} links)")
+    return estimate_id, result
+
+
+@dataclass(frozen=True)
+class _TableRequest:
+    """What ``direct_effects._read_inputs`` needs to know of a spec: the control tables to read."""
+
+    controls: tuple = ("credit", "trade_fairs")
+
+
+def _merge_sets(first: list[dict], second: list[dict]) -> list[dict]:
+    merged = {c["change_set_id"]: dict(c) for c in first}
+    for c in second:
+        if c["change_set_id"] in merged:
+            merged[c["change_set_id"]]["tables"] = sorted(set(merged[c["change_set_id"]]["tables"]) | set(c["tables"]))
+        else:
+            merged[c["change_set_id"]] = dict(c)
+    return [merged[k] for k in sorted(merged)]
+
+
+def spec_settings(spec: SpilloversSpec) -> dict:
+    """The spec as JSON-ready settings; ``SpilloversSpec(**settings)`` rebuilds it (lists → tuples)."""
+    return _de._plain(dataclasses.asdict(spec))
+
+
+def result_summary(result: SpilloversResult) -> dict:
+    """The stored ``result``: every column's β, SE, p, KP-F, effective F, AR set, N and clusters per
+    panel, δ with its source, the first stage of every IV column, heterogeneity, placebo, counts and
+    Table 1 as rows. JSON-ready (NaN → null)."""
+    summary = result.summary()
+    first_stages = {panel: {key: res.fit.first_stage.to_dict(orient="records")
+                            for key, res in columns.items() if res.fit is not None and res.fit.first_stage is not None}
+                    for panel, columns in result.columns.items()}
+    hetero = {}
+    for panel, h in result.heterogeneity.items():
+        if getattr(h, "fit", None) is None:
+            hetero[panel] = {"applies": False, "reason": getattr(h, "reason", "")}
+            continue
+        coef = h.fit.coefficients.set_index("term")
+        hetero[panel] = {"applies": True, "cutoff_quantile": h.cutoff_quantile, "high_regions": list(h.high_regions),
+                         "beta_high": coef.loc["dshare_high", "estimate"], "se_high": coef.loc["dshare_high", "se"],
+                         "beta_low": coef.loc["dshare_low", "estimate"], "se_low": coef.loc["dshare_low", "se"],
+                         "equality": str(h.equality), "equality_p": getattr(h.equality, "p_value", None),
+                         "N": h.fit.nobs}
+    summary.update({"first_stages": first_stages, "heterogeneity": hetero,
+                    "placebo": {p: frame.to_dict(orient="records") for p, frame in result.placebo.items()},
+                    "table1": table1(result).to_dict(orient="records")})
+    return _de._plain(summary)
+
+
+def stored_spillovers(db: Database) -> pd.DataFrame:
+    """Stored spillover estimates, newest first (settings / result / provenance as dicts)."""
+    return _de.stored_estimates(db, KIND)
+
+
+@dataclass(frozen=True)
+class StoredSpillover:
+    """δ of a stored spillover estimate, for the model pages. ``delta`` is None (``note`` says why)
+    when the preferred column could not be estimated; ``stale`` when the data changed since."""
+
+    estimate_id: int
+    delta: float | None
+    delta_se: float | None
+    beta: float | None
+    sigma: float
+    note: str
+    created_at: str
+    links: str
+    data_version: int
+    stale: bool
+    synthetic_demo: bool
+    sources: tuple[str, ...]
+
+    def describe(self) -> str:
+        value = "δ not available" if self.delta is None else f"δ = {self.delta:.4f} (se {self.delta_se:.4f})"
+        flags = (" · SYNTHETIC DEMO" if self.synthetic_demo else "") + (" · data changed since" if self.stale else "")
+        return (f"{value}, σ = {self.sigma:g} — estimate {self.estimate_id} of {self.created_at}: {self.note}; "
+                f"{self.links} links; {', '.join(self.sources) or 'no data'}{flags}")
+
+
+def latest_spillover(db: Database) -> StoredSpillover | None:
+    """δ of the newest stored spillover estimate with its provenance summary; None if none is stored."""
+    stored = stored_spillovers(db)
+    if stored.empty:
+        return None
+    row = stored.iloc[0]
+    result, provenance = row["result"], row["provenance"]
+    sources = tuple(f"change set {c['change_set_id']}: {c['kind']}" + (f" {c['file_name']}" if c.get("file_name") else "")
+                    for c in provenance.get("change_sets", []))
+    version = int(provenance.get("data_version", 0))
+    return StoredSpillover(estimate_id=int(row["estimate_id"]), delta=result.get("delta"),
+                           delta_se=result.get("delta_se"), beta=result.get("delta_beta"),
+                           sigma=float(result.get("sigma")), note=result.get("delta_note") or "",
+                           created_at=str(row["created_at"])[:19],
+                           links=(provenance.get("links") or {}).get("source", "?"), data_version=version,
+                           stale=_de._changed_since(db, version), synthetic_demo=bool(provenance.get("synthetic_demo")),
+                           sources=sources)
+
+
+SAMPLE_COLUMNS = ["firm_id", "diff_set", "t0", "t1", "region", "sector", "group", "sector_group", "cl_region",
+                  "cl_group", "never_adopter", "dy", "y0", "dshare", "share0", "share1", "dz", "z0", "z1", "dpgs", "dgs",
+                  "dlog_ma", "ma0", "port_x_export", "credit_asinh", "complex_change", "tax_favor_change",
+                  "fair_revenue_asinh", "fair_participations", "pre_growth"]
+
+
+def estimation_sample(result: SpilloversResult, panel: str, column: str | None = None) -> pd.DataFrame:
+    """A panel's long-difference sample, one row per firm × difference set (``sample.py`` defines the
+    columns), with ``used`` = whether the row entered ``column`` (default the preferred one) after
+    dropping missing values and singleton fixed-effect groups. Stata: ``ivreghdfe dy y0 dpgs
+    (dshare = dz) if used, absorb(region sector sector_group diff_set) cluster(cl_region cl_group)``."""
+    sample = result.samples[panel]
+    frame = sample[[c for c in SAMPLE_COLUMNS if c in sample]].copy()
+    fit = result.columns[panel][column or result.spec.preferred].fit
+    frame["used"] = frame.index.isin(fit.used) if fit is not None else False
+    return frame.reset_index(drop=True)
+
+
+def sample_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """The sample as CSV (UTF-8 with BOM, for Excel), Stata .dta (version 118, Unicode) or Parquet."""
+    import io
+
+    if fmt not in SAMPLE_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(SAMPLE_FORMATS)}, not {fmt!r}")
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        buffer.write(frame.to_csv(index=False).encode("utf-8-sig"))
+    elif fmt == "parquet":
+        frame.to_parquet(buffer, index=False)
+    else:
+        stata = frame.copy()
+        for column in stata.columns:
+            if stata[column].dtype == bool:
+                stata[column] = stata[column].astype("int8")
+            elif not pd.api.types.is_numeric_dtype(stata[column]):
+                stata[column] = stata[column].astype("string").fillna("").astype(object)
+            else:
+                stata[column] = stata[column].astype("float64")
+        stata.to_stata(buffer, write_index=False, version=118)
+    return buffer.getvalue()
