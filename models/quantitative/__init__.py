@@ -1,0 +1,46 @@
+"""The quantitative big-push model of Choi & Shim, Sections 5–6 (our derivation: docs/quantitative-model.md).
+
+N regions × J sectors, a small open economy with Foreign; CES over Home and Foreign varieties, iceberg
+costs and tariffs; a fixed mass of firms per region-sector with bounded-Pareto productivity, output
+distortions, joint adoption and export decisions at fixed costs; input subsidies financed by a labour
+tax; immobile households. Region-sector aggregates are closed forms (eqs. Q12–Q19); the static
+equilibrium solves N + 2NJ log conditions in (ln w, ln P, ln E) with scipy; adopter shares λ_nj evolve
+period by period (Q28). Pure numpy/scipy: no streamlit, no storage.
+
+Modules: ``spec`` (parameters, fundamentals, errors), ``pareto`` (bounded-Pareto moments, Q2),
+``aggregates`` (the static map, Q3–Q25), ``equilibrium`` (the solve and its residuals), ``dynamics``
+(paths and steady states), ``examples`` (the nesting economy, random test economies).
+"""
+
+from __future__ import annotations
+
+from .aggregates import Aggregates, cutoffs_v, evaluate, unit_costs
+from .dynamics import Path, law_of_motion, solve_path
+from .equilibrium import (
+           METHODS,
+           Residuals,
+           StaticEquilibrium,
+           initial_guess,
+           residuals,
+           solve_static,
+)
+from .examples import (
+           closed_fundamentals,
+           nested_simple_spec,
+           random_fundamentals,
+           random_spec,
+)
+from .pareto import clip_cutoff, tail_moment, tail_share
+from .spec import (
+           Fundamentals,
+           ModelError,
+           QuantSpec,
+           SolverError,
+           validate_fundamentals,
+           validate_spec,
+)
+
+__all__ = ["METHODS", "Aggregates", "Fundamentals", "ModelError", "Path", "QuantSpec", "Residuals", "SolverError",
+           "StaticEquilibrium", "clip_cutoff", "closed_fundamentals", "cutoffs_v", "evaluate", "initial_guess",
+           "law_of_motion", "nested_simple_spec", "random_fundamentals", "random_spec", "residuals", "solve_path",
+           "solve_static", "tail_moment", "tail_share", "unit_costs", "validate_fundamentals", "validate_spec"]

@@ -1,0 +1,57 @@
+"""The law of motion λ_t = Λ(λ_{t−1}) (docs eq. Q28): paths period by period to a steady state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .equilibrium import StaticEquilibrium, solve_static
+from .spec import Fundamentals, ModelError, QuantSpec, SolverError
+
+log = logging.getLogger(__name__)
+
+
+def law_of_motion(spec: QuantSpec, fund: Fundamentals, lam_prev, guess: np.ndarray | None = None,
+                  method: str = "auto") -> np.ndarray:
+    """λ_t given λ_{t−1} and this period's fundamentals (eq. Q28)."""
+    return solve_static(spec, fund, lam_prev, guess=guess, method=method).adopter_share
+
+
+@dataclass(frozen=True)
+class Path:
+    """λ_0, λ_1, …, λ_T and each period's equilibrium; ``steady`` is λ_T once it has settled."""
+
+    shares: np.ndarray                         # (T + 1, N, J), shares[0] = λ_0
+    equilibria: tuple[StaticEquilibrium, ...]  # periods 1..T
+    steady: np.ndarray
+    periods: int
+    change: float                              # max |λ_T − λ_{T−1}|
+
+
+def solve_path(spec: QuantSpec, schedule: Sequence[Fundamentals], lam0, max_periods: int = 200,
+               tol: float = 1e-10, method: str = "auto") -> Path:
+    """Iterate (Q28) from λ_0 with the period-t fundamentals ``schedule[t−1]`` (the last held constant)
+    until max|λ_t − λ_{t−1}| < tol after the schedule ends; SolverError if λ has not settled by
+    ``max_periods``. Each static solve is warm-started from the previous period's solution."""
+    if len(schedule) == 0:
+        raise ModelError("the schedule needs at least one period of fundamentals")
+    if max_periods < len(schedule):
+        raise ModelError(f"max_periods = {max_periods} is shorter than the schedule ({len(schedule)} periods)")
+    lam = np.asarray(lam0, dtype=float)
+    shares, eqs, guess, change = [lam], [], None, np.inf
+    for t in range(1, max_periods + 1):
+        fund = schedule[min(t, len(schedule)) - 1]
+        eq = solve_static(spec, fund, lam, guess=guess, method=method)
+        new = eq.adopter_share
+        change = float(np.max(np.abs(new - lam)))
+        shares.append(new)
+        eqs.append(eq)
+        guess, lam = eq.solution, new
+        log.debug("period %d: max |Δλ| = %.3e", t, change)
+        if t >= len(schedule) and change < tol:
+            return Path(shares=np.array(shares), equilibria=tuple(eqs), steady=new, periods=t, change=change)
+    raise SolverError(f"the adopter shares did not settle within {max_periods} periods: the last change was "
+                      f"{change:.3g} (tolerance {tol:g}); the path may cycle or converge very slowly")
