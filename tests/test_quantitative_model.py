@@ -275,3 +275,32 @@ def test_invalid_inputs_raise_model_error_in_words():
     with pytest.raises(qm.ModelError, match=r"\[0, 1\)"):
         qm.solve_static(spec, qm.random_fundamentals(spec, subsidy=np.ones((3, 2))), np.zeros((3, 2)))
     assert hash(spec) == hash(qm.random_spec())          # frozen, hashable (cache keys)
+
+
+# ------------------------------------------------------------- solver speed-ups (benchmarks/quant.py)
+
+def test_auto_uses_newton_krylov_on_large_economies_and_agrees_with_hybr():
+    """From LARGE unknowns "auto" tries Newton–Krylov first; it must land on the equilibrium hybr finds."""
+    spec = qm.random_spec(12, 3, seed=4, fixed_adoption=2.0)
+    s = np.zeros((12, 3))
+    s[:, 0] = 0.2
+    fund = qm.random_fundamentals(spec, seed=4, subsidy=s)
+    lam_prev = np.random.default_rng(4).uniform(0, 1, (12, 3)) * np.array([1.0, 0, 0])
+    fast = qm.solve_static(spec, fund, lam_prev)
+    slow = qm.solve_static(spec, fund, lam_prev, method="hybr-scaled")
+    assert fast.solution.size >= qm.equilibrium.LARGE and fast.method == "krylov"
+    assert fast.max_residual < 1e-10
+    assert np.allclose(fast.solution, slow.solution, rtol=0, atol=1e-9)
+    assert np.allclose(fast.adopter_share, slow.adopter_share, rtol=0, atol=1e-10)
+
+
+def test_cached_arrays_are_read_only_and_invisible_to_equality():
+    spec, fund = economy(0)
+    a = spec.arrays()
+    a["labour"] = None                                  # the returned dict is a copy
+    assert spec.arrays()["labour"] is not None
+    with pytest.raises(ValueError):
+        spec.arrays()["d"][0, 0, 0] = 2.0
+    with pytest.raises(ValueError):
+        fund.arrays(spec)["phi_min"][0, 0] = 2.0
+    assert spec == qm.random_spec(3, 2, seed=0) and hash(spec) == hash(qm.random_spec(3, 2, seed=0))

@@ -51,9 +51,11 @@ def pages() -> dict[str, list[st.Page]]:
                           url_path="direct-effects")]
     models = [st.Page(PAGES_DIR / "simple_model.py", title="Simple big-push model", icon=":material/stacked_line_chart:",
                       url_path="simple-model")]
+    results = [st.Page(PAGES_DIR / "exports.py", title="Exports", icon=":material/ios_share:", url_path="exports")]
     history = [st.Page(PAGES_DIR / "audit.py", title="Audit log & undo", icon=":material/history:",
                        url_path="audit")]
-    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "Models": models, "History": history}
+    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "Models": models, "Results": results,
+            "History": history}
 
 
 def sidebar(path: str) -> None:

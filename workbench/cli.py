@@ -1,7 +1,8 @@
 """``python -m workbench``: the command line of the workbench.
 
 Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``,
-``link``, ``links export|import``, ``direct-effects``, ``spillovers``, ``model simple`` and ``app``. Every command takes
+``link``, ``links export|import``, ``direct-effects``, ``spillovers``, ``model simple``, ``export``, ``bundle``
+and ``app``. Every command takes
 ``--db`` (else ``$WORKBENCH_DB``, else the per-user data folder). Errors print one
 clear line to stderr and exit non-zero: 1 for rejected input, 2 for usage, 3 for
 a storage failure, 4 for an unexpected error.
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--accept", type=float, default=None, help="auto-accept threshold (match probability)")
     link.add_argument("--review", type=float, default=None, help="review-queue threshold (match probability)")
     link.add_argument("--json", action="store_true", help="print JSON")
+    link.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
+                      help="the full settings as JSON (e.g. a stored estimate's; other settings flags are ignored)")
     links = sub.add_parser("links", help="export or import link decisions")
     links_sub = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
     export = links_sub.add_parser("export", help="write every contract's link, score and decision")
@@ -67,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     direct.add_argument("--links", choices=("final", "truth"), default="final",
                         help="final links of the linkage, or the synthetic demo's true links")
     direct.add_argument("--json", action="store_true", help="print JSON")
+    direct.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
+                        help="the full settings as JSON (e.g. a stored estimate's; other settings flags are ignored)")
     spill = sub.add_parser("spillovers", help="local spillovers and complementarity (Table 1, long-difference IV); "
                                               "stores the estimate and δ")
     spill.add_argument("--panel", choices=("A", "B"), default=None, help="one panel only (default both)")
@@ -80,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     spill.add_argument("--links", choices=("final", "truth"), default="final",
                        help="final links of the linkage, or the synthetic demo's true links")
     spill.add_argument("--json", action="store_true", help="print JSON")
+    spill.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
+                        help="the full settings as JSON (e.g. a stored estimate's; other settings flags are ignored)")
     model = sub.add_parser("model", help="the big-push models (no database needed)")
     models = model.add_subparsers(dest="model_command", required=True, metavar="MODEL")
     simple = models.add_parser("simple", help="the simple model (Section 4): steady states, multiplicity, "
@@ -94,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     simple.add_argument("--lambda0", type=float, default=None,
                         help="initial adopter share for the threshold subsidies (default: S^Pre)")
     simple.add_argument("--json", action="store_true", help="print JSON")
+    exported = sub.add_parser("export", help="write a stored result as a table, figure or data file")
+    exported.add_argument("--what", required=True,
+                          choices=("table1", "event-study", "robustness", "calibration", "counterfactuals", "samples"))
+    exported.add_argument("--format", required=True, dest="fmt",
+                          choices=("latex", "md", "csv", "xlsx", "html", "dta", "parquet", "png", "svg"))
+    exported.add_argument("--out", required=True, type=Path, help="output file (a figure also writes its data CSV)")
+    exported.add_argument("--estimate", type=int, default=None, help="stored estimate id (default: the newest)")
+    exported.add_argument("--sample", choices=("direct-effects", "panel"), default="direct-effects",
+                          help="with --what samples: the event study's sample or the linked firm-year panel")
+    exported.add_argument("--links", choices=("final", "truth"), default="final", help="links of the panel")
+    bundle = sub.add_parser("bundle", help="write a replication bundle (raw files, tables, figures, manifest, "
+                                           "rebuild script) as a zip")
+    bundle.add_argument("out", type=Path, help="output .zip")
     app = sub.add_parser("app", help="open the app in the browser on this database")
     app.add_argument("--port", type=int, default=8501)
     return parser
@@ -219,7 +239,8 @@ def cmd_link(args) -> int:
     from workbench import linkage
 
     overrides = {"accept": args.accept, "review": args.review}
-    settings = dataclasses.replace(LinkageSettings(), **{k: v for k, v in overrides.items() if v is not None})
+    settings = dataclasses.replace(_settings(args, LinkageSettings) or LinkageSettings(),
+                                   **{k: v for k, v in overrides.items() if v is not None})
     db = _db(args)
     run = linkage.run_linkage(db, _actor(args), settings)
     state = linkage.link_state(db)
@@ -254,7 +275,7 @@ def cmd_direct_effects(args) -> int:
 
     db = _db(args)
     try:
-        spec = DirectEffectsSpec(outcome=args.outcome, k=args.k, sigma=args.sigma)
+        spec = _settings(args, DirectEffectsSpec) or DirectEffectsSpec(outcome=args.outcome, k=args.k, sigma=args.sigma)
         estimate_id, result = direct_effects.estimate_direct_effects(db, spec, _actor(args), links=args.links)
     except EstimationError as err:  # the data or settings cannot support it: a plain message, exit 1
         print(f"error: {err}", file=sys.stderr)
@@ -359,7 +380,7 @@ def cmd_spillovers(args) -> int:
     db = _db(args)
     panels = (args.panel,) if args.panel else ("A", "B")
     try:
-        spec = SpilloversSpec(outcome_a=args.outcome, radius_km=args.radius, lag=args.lag, sigma=args.sigma,
+        spec = _settings(args, SpilloversSpec) or SpilloversSpec(outcome_a=args.outcome, radius_km=args.radius, lag=args.lag, sigma=args.sigma,
                               preferred=args.preferred)
         estimate_id, result = spillovers.estimate_spillovers(db, spec, _actor(args), links=args.links,
                                                              complexes=complexes,
@@ -395,7 +416,41 @@ def cmd_spillovers(args) -> int:
     return 0
 
 
+def _settings(args, cls):
+    """The spec ``cls`` from ``--settings-json FILE`` (a stored estimate's settings), or None without it."""
+    if getattr(args, "settings_json", None) is None:
+        return None
+    from workbench.exports import spec_from_settings
+
+    _require_file(args.settings_json)
+    return spec_from_settings(cls, json.loads(args.settings_json.read_text(encoding="utf-8")))
+
+
+def cmd_export(args) -> int:
+    from workbench import exports
+
+    try:
+        files = exports.export(_db(args), args.what, args.fmt, estimate_id=args.estimate, sample=args.sample,
+                               links=args.links)
+    except exports.ExportError as err:  # nothing stored to export, or a format that does not apply
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    for i, file in enumerate(files):
+        path = args.out if i == 0 else args.out.with_name(f"{args.out.stem}-data{Path(file.name).suffix}")
+        path.write_bytes(file.data)
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from workbench import bundle
+
+    report = bundle.write_bundle(_db(args), args.out)
+    print(report)
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
             "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app,
             "link": cmd_link, "links": cmd_links, "direct-effects": cmd_direct_effects, "model": cmd_model,
-            "spillovers": cmd_spillovers}
+            "spillovers": cmd_spillovers, "export": cmd_export, "bundle": cmd_bundle}

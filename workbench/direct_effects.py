@@ -14,10 +14,14 @@ its ``data_version`` tells whether it is stale (:func:`latest_direct_gain`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import subprocess
+import tomllib
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -146,12 +150,14 @@ def _read_inputs(db: Database, spec: DirectEffectsSpec, links: str, controls=Non
     with db.connect("reading the data for the direct-effects analysis") as con:
         if _version(con) != version:
             raise StorageError("the data changed while the direct-effects analysis was reading it; run it again")
-        tables = {name: con.execute(f"SELECT {', '.join(table_spec(name).column_names)} FROM {name}").df()
+        tables = {name: con.execute(f"SELECT {', '.join(table_spec(name).column_names)} FROM {name}"
+                                    " ORDER BY _row_id").df()  # a fixed order: results must not depend on scans
                   for name in used}
         change_sets = _active_change_sets(con, used + (["link_decisions"] if links == "final" else []))
     provenance = {"change_sets": change_sets, "links": link_info, "data_version": version,
                   "synthetic_demo": any(c["kind"] == "demo" for c in change_sets),
-                  "packages": _package_versions(), "computed_at": now().isoformat(sep=" ", timespec="seconds")}
+                  "packages": _package_versions(), "code_version": code_version(),
+                  "computed_at": now().isoformat(sep=" ", timespec="seconds")}
     return _Inputs(tables["balance_sheets"], tables["contracts"], link_frame, tables.get("credit"),
                    tables.get("trade_fairs"), provenance)
 
@@ -195,6 +201,30 @@ def _active_change_sets(con, tables: list[str]) -> list[dict]:
              "mode": _plain(row.mode), "file_name": _plain(row.file_name), "file_sha256": _plain(row.file_sha256),
              "actor": row.actor, "created_at": row.created_at.isoformat(sep=" ", timespec="seconds")}
             for row in frame.itertuples()]
+
+
+@functools.cache
+def code_version() -> dict[str, str | None]:
+    """The workbench code that computes an estimate: the git commit of its folder (``git rev-parse HEAD``,
+    with ``dirty`` when files differ from it) if it is a git checkout, and the package version."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        package = metadata.version("bigpush-workbench")
+    except metadata.PackageNotFoundError:  # run from a checkout: the version in pyproject.toml
+        try:
+            package = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            package = None
+    commit = dirty = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip() or None
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                capture_output=True, text=True, timeout=10, check=True).stdout
+        dirty = bool(status.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"git_commit": commit, "git_dirty": dirty, "package_version": package}
 
 
 def _package_versions() -> dict[str, str | None]:

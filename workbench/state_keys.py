@@ -129,3 +129,10 @@ SIMPLE_MODEL_SUBSIDY_RATE = "simple_model.subsidy_rate"
 SIMPLE_MODEL_AT_THRESHOLD = "simple_model.at_threshold_button"
 SIMPLE_MODEL_PERIODS = "simple_model.periods"
 SIMPLE_MODEL_SECOND_SCALE = "simple_model.second_scale"    # panel D: the second market size, × L/F^T
+
+# Exports page, ``exports.<name>``.
+EXPORTS_RESULT = "exports.result"
+EXPORTS_LABELS = "exports.labels"                  # the editable column labels of the exported table
+EXPORTS_COMPARE_A = "exports.compare_a"
+EXPORTS_COMPARE_B = "exports.compare_b"
+EXPORTS_BUNDLE_BUTTON = "exports.bundle_button"

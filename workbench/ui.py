@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 from collections.abc import Callable
 
 import altair as alt
@@ -24,7 +23,7 @@ from storage.ingest import MODES, IngestRequest, IngestResult
 from storage.problems import ValidationReport
 from storage.readers import ENCODING_LABELS
 from storage.schema import UPLOAD_TABLES, ColumnSpec, TableSpec, table_spec
-from workbench import config, linkage, services
+from workbench import config, export_tables, linkage, services
 from workbench import state_keys as keys
 from workbench.linkage import LinkState
 from workbench.services import Database, EditResult, StorageError, TableFilter
@@ -148,17 +147,14 @@ def download_bytes(label: str, data: Callable[[], bytes], name: str, ext: str, m
 
 
 def download_frame(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
-    """CSV download of ``frame`` (UTF-8 with BOM, so spreadsheet programs show Korean correctly)."""
-    download_bytes(label, lambda: frame.to_csv(index=False).encode("utf-8-sig"), name, "csv", "text/csv")
+    """CSV download of ``frame`` (UTF-8 with BOM, so spreadsheet programs show Korean correctly; text cells
+    that a spreadsheet would run as a formula are neutralised, :func:`workbench.export_tables.csv_bytes`)."""
+    download_bytes(label, lambda: export_tables.csv_bytes(frame), name, "csv", "text/csv")
 
 
 def download_xlsx(frame: pd.DataFrame, name: str, label: str = "Download Excel") -> None:
-    """Excel (.xlsx) download of ``frame``, one sheet."""
-    def data() -> bytes:
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name=name[:31])
-        return buffer.getvalue()
-    download_bytes(label, data, name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    """Excel (.xlsx) download of ``frame``, one sheet, formula-safe (:func:`workbench.export_tables.xlsx_bytes`)."""
+    download_bytes(label, lambda: export_tables.xlsx_bytes(frame, sheet=name), name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

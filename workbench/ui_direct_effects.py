@@ -7,9 +7,6 @@ the Stata/Parquet exports of the estimation sample, and the few Streamlit calls 
 
 from __future__ import annotations
 
-import io
-import math
-import re
 import time
 from dataclasses import dataclass
 
@@ -22,14 +19,11 @@ from estimation.direct_effects.outcomes import LOG_OUTCOMES, TFPR_OUTCOMES
 from storage.schema import table_spec
 from workbench import direct_effects, ui
 from workbench import state_keys as keys
+from workbench.export_tables import (estimate_cell, parquet_bytes, stars, stata_bytes,  # noqa: F401 - re-exported
+                                     stata_names)
+from workbench.exports import OUTCOME_DESCRIPTIONS, reghdfe_command, stata_sample  # noqa: F401 - re-exported
 
 KEY_CHOICES = ("region", "sector")
-OUTCOME_DESCRIPTIONS = {
-    "log_sales": "log sales", "log_employment": "log employment", "log_assets": "log assets",
-    "log_fixed_assets": "log fixed assets",
-    "tfpr_cost_share": "TFPR, Cobb-Douglas with sector cost shares",
-    "tfpr_revenue_share": "TFPR, Cobb-Douglas with sector revenue shares",
-}
 LINK_LABELS = {
     "final": "Final links of the linkage (automatic links and reviewers' decisions)",
     "truth": "True links of the synthetic demo (separates linkage error from estimation error)",
@@ -94,19 +88,6 @@ def error_hint(err: EstimationError) -> str:
 
 
 # --- numbers in the Stata/R convention -------------------------------------------------------
-
-def stars(p: float) -> str:
-    """Significance stars: * p < 0.1, ** p < 0.05, *** p < 0.01 (none for a missing p)."""
-    if p is None or not math.isfinite(p):
-        return ""
-    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
-
-
-def estimate_cell(estimate: float, se: float, p: float, digits: int = 3) -> tuple[str, str]:
-    """(estimate with stars, standard error in parentheses), e.g. ("0.123***", "(0.046)")."""
-    se_text = f"({se:.{digits}f})" if se is not None and math.isfinite(se) else ""
-    return f"{estimate:.{digits}f}{stars(p)}", se_text
-
 
 def tau_label(tau: int) -> str:
     """"τ = −1" with a true minus sign."""
@@ -313,82 +294,6 @@ def sample_size_frame(result: DirectEffectsResult) -> pd.DataFrame:
 
 
 # --- exports of the estimation sample -------------------------------------------------------
-
-STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long", "_n",
-                  "_N", "_pi", "_pred", "_rc", "_skip", "strL", "using", "with"}
-
-
-def stata_names(columns) -> dict[str, str]:
-    """Column → a valid, unique Stata variable name: letters, digits and _, not starting with a digit,
-    at most 32 characters, not a reserved word."""
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for column in columns:
-        name = re.sub(r"[^A-Za-z0-9_]", "_", str(column)) or "_"
-        if not re.match(r"[A-Za-z_]", name) or name in STATA_RESERVED or re.fullmatch(r"str\d+", name):
-            name = "_" + name
-        base, number = name[:32], 1
-        name = base
-        while name in used:
-            suffix = f"_{number}"
-            name, number = base[:32 - len(suffix)] + suffix, number + 1
-        used.add(name)
-        out[column] = name
-    return out
-
-
-def stata_bytes(frame: pd.DataFrame, variable_labels: dict | None = None, data_label: str = "") -> bytes:
-    """``frame`` as a Stata 14+ .dta (format 118: UTF-8, so Korean text survives), names made valid
-    (:func:`stata_names`), labels cut to Stata's 80 characters."""
-    names = stata_names(frame.columns)
-    out = frame.rename(columns=names)
-    for column in out.columns:
-        if out[column].dtype == bool:
-            out[column] = out[column].astype("int8")
-    labels = {names[c]: str(text)[:80] for c, text in (variable_labels or {}).items() if c in names}
-    buffer = io.BytesIO()
-    out.to_stata(buffer, version=118, write_index=False, data_label=data_label[:80] or None,
-                 variable_labels=labels)
-    return buffer.getvalue()
-
-
-def reghdfe_command(outcome: str, controls=(), fixed_effects: str = "mf my", clusters: str = "match firm") -> str:
-    """The Stata command for the event study on the exported sample (ids and fixed-effect groups as in
-    :func:`stata_sample`)."""
-    regressors = " ".join(["tau_*", *controls])
-    return f"reghdfe {outcome} {regressors}, a({fixed_effects}) vce(cl {clusters})"
-
-
-def stata_sample(sample: pd.DataFrame, outcome: str, controls=()) -> tuple[pd.DataFrame, dict, str]:
-    """The estimation sample ready for Stata: the ids encoded as value-labelled ``match`` and ``firm``
-    (what ``encode`` makes), the fixed-effect groups ``mf`` (match × firm) and ``my`` (match × year), and
-    variable labels. Returns (frame, variable labels, data label = the reghdfe command when it fits)."""
-    out = sample.copy()
-    out["match"] = pd.Categorical(out["match_id"], categories=sorted(out["match_id"].unique()))
-    out["firm"] = pd.Categorical(out["firm_id"], categories=sorted(out["firm_id"].unique()))
-    out["mf"] = out.groupby(["match_id", "firm_id"], sort=True).ngroup() + 1
-    out["my"] = out.groupby(["match_id", "year"], sort=True).ngroup() + 1
-    labels = {"match_id": "match (a loser and its winners)", "event_year": "event year of the match",
-              "event_time": "tau = year - event year", "role": "loser or winner", "winner": "1 = winner",
-              outcome: f"outcome: {OUTCOME_DESCRIPTIONS.get(outcome, outcome)}",
-              "match": "match_id encoded (cluster)", "firm": "firm_id encoded (cluster)",
-              "mf": "match x firm fixed-effect group", "my": "match x year fixed-effect group",
-              "credit": "control: log(1 + directed credit)", "trade_fairs": "control: trade-fair participations"}
-    for column in out.columns:
-        found = re.fullmatch(r"tau_(m|p)?(\d+)", column)
-        if found:
-            tau = -int(found.group(2)) if found.group(1) == "m" else int(found.group(2))
-            labels[column] = f"1[event time = {tau}] x winner"
-    command = reghdfe_command(stata_names([outcome])[outcome], controls)
-    data_label = command if len(command) <= 80 else "Choi & Shim eq. (3.1) stacked sample: reghdfe y tau_*, a(mf my)"
-    return out, labels, data_label
-
-
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
-
 
 # --- stored estimates ------------------------------------------------------------------------
 

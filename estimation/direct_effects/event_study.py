@@ -76,6 +76,11 @@ def drop_singletons(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
         frame = frame.loc[keep]
 
 
+# pyfixest's default demeaning tolerance (1e-6) leaves SEs reproducible only to ~1e-6 between runs, and
+# the alternating projections' result depends on row order; 1e-10 makes reruns agree to ~1e-10.
+FIXEF_TOL = 1e-10
+
+
 def feols_twoway(data: pd.DataFrame, y: str, xs, fixed_effects=("mf", "my"), cluster=("match", "firm")):
     """pyfixest feols of y on xs absorbing the fixed effects, CRV1 clustered by ``cluster``
     (one- or two-way), fixest's default small-sample correction; no singleton removal here."""
@@ -83,7 +88,7 @@ def feols_twoway(data: pd.DataFrame, y: str, xs, fixed_effects=("mf", "my"), clu
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pf.feols(formula, data=data, vcov={"CRV1": "+".join(cluster)}, fixef_rm="none",
-                        copy_data=False, store_data=True, lean=False)
+                        copy_data=False, store_data=True, lean=False, fixef_tol=FIXEF_TOL)
 
 
 def wald_test(estimates: np.ndarray, vcov: np.ndarray, df_denominator: int, name: str, null: str):

@@ -40,7 +40,7 @@ import pyfixest as pf
 from scipy import optimize, stats
 
 from ..direct_effects.errors import EstimationError
-from ..direct_effects.event_study import drop_singletons, wald_test
+from ..direct_effects.event_study import FIXEF_TOL, drop_singletons, wald_test
 from ..direct_effects.spec import NotApplicable, TestStatistic
 
 COEF_COLUMNS = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high"]
@@ -121,7 +121,8 @@ def _vcov_argument(vcov: str, cluster):
 def _feols(formula: str, data: pd.DataFrame, vcov):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pf.feols(formula, data=data, vcov=vcov, fixef_rm="none", copy_data=False, store_data=True)
+        return pf.feols(formula, data=data, vcov=vcov, fixef_rm="none", copy_data=False, store_data=True,
+                        fixef_tol=FIXEF_TOL)
 
 
 def _formula(y: str, exog, fixed_effects, endog=(), instruments=()) -> str:

@@ -9,7 +9,8 @@ period by period (Q28). Pure numpy/scipy: no streamlit, no storage.
 
 Modules: ``spec`` (parameters, fundamentals, errors), ``pareto`` (bounded-Pareto moments, Q2),
 ``aggregates`` (the static map, Q3–Q25), ``equilibrium`` (the solve and its residuals), ``dynamics``
-(paths and steady states), ``examples`` (the nesting economy, random test economies).
+(paths and steady states), ``examples`` (the nesting economy, random test economies), ``routes`` (iceberg
+costs from road routes, §11).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ from .examples import (
            random_spec,
 )
 from .pareto import clip_cutoff, tail_moment, tail_share
+from .routes import (
+           PAPER_HIGHWAY_REDUCTION,
+           effective_distances,
+           iceberg_costs,
+           port_distances,
+)
 from .spec import (
            Fundamentals,
            ModelError,
@@ -40,7 +47,8 @@ from .spec import (
            validate_spec,
 )
 
-__all__ = ["METHODS", "Aggregates", "Fundamentals", "ModelError", "Path", "QuantSpec", "Residuals", "SolverError",
-           "StaticEquilibrium", "clip_cutoff", "closed_fundamentals", "cutoffs_v", "evaluate", "initial_guess",
-           "law_of_motion", "nested_simple_spec", "random_fundamentals", "random_spec", "residuals", "solve_path",
-           "solve_static", "tail_moment", "tail_share", "unit_costs", "validate_fundamentals", "validate_spec"]
+__all__ = ["METHODS", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Fundamentals", "ModelError", "Path", "QuantSpec",
+           "Residuals", "SolverError", "StaticEquilibrium", "clip_cutoff", "closed_fundamentals", "cutoffs_v",
+           "effective_distances", "evaluate", "iceberg_costs", "initial_guess", "law_of_motion", "nested_simple_spec",
+           "port_distances", "random_fundamentals", "random_spec", "residuals", "solve_path", "solve_static",
+           "tail_moment", "tail_share", "unit_costs", "validate_fundamentals", "validate_spec"]

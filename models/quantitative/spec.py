@@ -71,12 +71,18 @@ class QuantSpec:
         return self.sigma / (self.sigma - 1)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Read-only numpy arrays of every tuple field."""
-        names = ("labour", "mass", "alpha", "gamma_labour", "gamma_inputs", "tau_bar", "xi", "d", "d_port",
-                 "fixed_export", "adopting")
-        out = {name: _arr(getattr(self, name)) for name in names}
-        out["adopting"] = np.array(self.adopting, dtype=bool)
-        return out
+        """Read-only numpy arrays of every tuple field (converted once per spec, then shared: the solver
+        evaluates the model hundreds of times, and converting the (N, N, J) tuple each time dominated)."""
+        cached = self.__dict__.get("_arrays")
+        if cached is None:
+            names = ("labour", "mass", "alpha", "gamma_labour", "gamma_inputs", "tau_bar", "xi", "d", "d_port",
+                     "fixed_export")
+            cached = {name: _arr(getattr(self, name)) for name in names}
+            adopting = np.array(self.adopting, dtype=bool)
+            adopting.flags.writeable = False
+            cached["adopting"] = adopting
+            object.__setattr__(self, "_arrays", cached)     # a cache, not a field: eq and hash ignore it
+        return dict(cached)
 
 
 def validate_spec(spec: QuantSpec) -> list[str]:
@@ -147,7 +153,14 @@ class Fundamentals:
     subsidy: tuple = field(default=())   # empty: no subsidy
 
     def arrays(self, spec: QuantSpec) -> dict[str, np.ndarray]:
+        """Read-only arrays for ``spec``'s shape (converted once per shape, then shared)."""
         n, j = spec.n_regions, spec.n_sectors
+        cache = self.__dict__.setdefault("_arrays", {})
+        if (n, j) not in cache:
+            cache[(n, j)] = self._convert(n, j)
+        return dict(cache[(n, j)])
+
+    def _convert(self, n: int, j: int) -> dict[str, np.ndarray]:
         sub = np.zeros((n, j)) if len(self.subsidy) == 0 else np.array(self.subsidy, dtype=float)
         out = {"phi_min": np.array(self.phi_min, dtype=float), "foreign_price": np.array(self.foreign_price, float),
                "foreign_demand": np.array(self.foreign_demand, float), "tariff": np.array(self.tariff, float),

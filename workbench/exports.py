@@ -1,0 +1,226 @@
+"""Exports service: every stored result leaves the workbench as a table, a figure or a data file.
+
+:func:`export` is what ``python -m workbench export``, the Exports page and the replication bundle
+call: ``what`` is ``table1``, ``event-study``, ``robustness``, ``calibration``, ``counterfactuals`` or
+``samples``; the tables come from the stored results (``estimates.result``), never from a re-run;
+the estimation samples re-run the stored settings on the stored data (refused when the data changed
+since the estimate, so the sample is the one that was regressed). Table layouts and file formats are
+in :mod:`workbench.export_tables`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+
+from storage.database import Database
+from storage.schema import table_spec
+from workbench import direct_effects as de
+from workbench import export_tables as et
+
+WHATS = ("table1", "event-study", "robustness", "calibration", "counterfactuals", "samples")
+SAMPLES = ("direct-effects", "panel")
+FIGURE_FORMATS = ("png", "svg")
+RESULT_KINDS = (de.KIND, de.ROBUSTNESS_KIND, de.POOLED_KIND, "spillovers")
+NO_MODEL = ("no {what} is stored yet: the quantitative model that produces Tables 2 and 3 (issue 7) does not "
+            "exist in this workbench yet")
+PUBLICATION = {"width": 468, "height": 288, "ppi": 300}  # 6.5 × 4 inches of plot at 300 dpi
+
+
+class ExportError(ValueError):
+    """What is asked for cannot be exported; the message says why in plain words."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportFile:
+    name: str
+    data: bytes
+
+
+def stored_results(db: Database) -> pd.DataFrame:
+    """Every stored estimate (all kinds), newest first, settings / result / provenance as dicts."""
+    return de.stored_estimates(db, RESULT_KINDS)
+
+
+def stored_result(db: Database, kind: str, estimate_id: int | None = None) -> pd.Series:
+    """The stored result ``estimate_id`` (default: the newest) of ``kind``; ExportError if none."""
+    stored = de.stored_estimates(db, kind)
+    if estimate_id is not None:
+        stored = stored[stored["estimate_id"] == estimate_id]
+    if stored.empty:
+        which = f"estimate {estimate_id} of kind {kind}" if estimate_id is not None else f"{kind} estimate"
+        hint = {"spillovers": "run `python -m workbench spillovers` first",
+                de.KIND: "run `python -m workbench direct-effects` first",
+                de.ROBUSTNESS_KIND: "run the robustness panel on the Direct effects page first"}[kind]
+        raise ExportError(f"there is no stored {which}: {hint}")
+    return stored.iloc[0]
+
+
+def table_layout(db: Database, what: str, estimate_id: int | None = None) -> et.TableLayout:
+    """The table ``what`` from the newest stored result (or ``estimate_id``)."""
+    if what in ("calibration", "counterfactuals"):
+        raise ExportError(NO_MODEL.format(what="calibration" if what == "calibration" else "counterfactual"))
+    if what == "table1":
+        return et.table1_layout(stored_result(db, "spillovers", estimate_id)["result"])
+    if what == "event-study":
+        row = stored_result(db, de.KIND, estimate_id)
+        return et.event_study_layout([row["result"]], [row["settings"]])
+    if what == "robustness":
+        return et.robustness_layout(stored_result(db, de.ROBUSTNESS_KIND, estimate_id)["result"])
+    raise ExportError(f"{what!r} is not a table; choose one of table1, event-study, robustness, calibration, "
+                      "counterfactuals")
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def event_study_points(result: dict) -> pd.DataFrame:
+    """The data behind the event-study figure (Figure 2): event_time, estimate, se, ci_low, ci_high, p, kind."""
+    coef = pd.DataFrame(result["coefficients"])
+    points = coef[~coef["estimate"].isna() | coef["reference"]].copy()
+    points["kind"] = points["reference"].map({True: "reference", False: "estimate"})
+    return points[["event_time", "estimate", "se", "ci_low", "ci_high", "p", "kind"]].reset_index(drop=True)
+
+
+def event_study_figure(row: pd.Series):
+    """The Altair chart of a stored direct-effects estimate at publication size."""
+    from workbench import charts
+
+    result, settings = row["result"], row["settings"]
+    note = "Synthetic demo data" if row["provenance"].get("synthetic_demo") else None
+    chart = charts.event_study(event_study_points(result), tuple(settings["window"]), result["not_identified"],
+                               result["outcome"], note)
+    return chart.properties(width=PUBLICATION["width"], height=PUBLICATION["height"])
+
+
+def figure_bytes(chart, fmt: str) -> bytes:
+    """PNG (300 dpi) or SVG of an Altair chart, rendered offline by vl-convert."""
+    import vl_convert
+
+    if fmt == "png":
+        return vl_convert.vegalite_to_png(chart.to_json(), ppi=PUBLICATION["ppi"])
+    if fmt == "svg":
+        return vl_convert.vegalite_to_svg(chart.to_json()).encode("utf-8")
+    raise ExportError(f"a figure exports as png or svg, not {fmt!r}")
+
+
+# --- estimation samples ---------------------------------------------------------------------
+
+OUTCOME_DESCRIPTIONS = {
+    "log_sales": "log sales", "log_employment": "log employment", "log_assets": "log assets",
+    "log_fixed_assets": "log fixed assets",
+    "tfpr_cost_share": "TFPR, Cobb-Douglas with sector cost shares",
+    "tfpr_revenue_share": "TFPR, Cobb-Douglas with sector revenue shares",
+}
+
+
+def reghdfe_command(outcome: str, controls=(), fixed_effects: str = "mf my", clusters: str = "match firm") -> str:
+    """The Stata command for the event study on the exported sample (ids and fixed-effect groups as in
+    :func:`stata_sample`)."""
+    regressors = " ".join(["tau_*", *controls])
+    return f"reghdfe {outcome} {regressors}, a({fixed_effects}) vce(cl {clusters})"
+
+
+def stata_sample(sample: pd.DataFrame, outcome: str, controls=()) -> tuple[pd.DataFrame, dict, str]:
+    """The estimation sample ready for Stata: the ids encoded as value-labelled ``match`` and ``firm``
+    (what ``encode`` makes), the fixed-effect groups ``mf`` (match × firm) and ``my`` (match × year), and
+    variable labels. Returns (frame, variable labels, data label = the reghdfe command when it fits)."""
+    out = sample.copy()
+    out["match"] = pd.Categorical(out["match_id"], categories=sorted(out["match_id"].unique()))
+    out["firm"] = pd.Categorical(out["firm_id"], categories=sorted(out["firm_id"].unique()))
+    out["mf"] = out.groupby(["match_id", "firm_id"], sort=True).ngroup() + 1
+    out["my"] = out.groupby(["match_id", "year"], sort=True).ngroup() + 1
+    labels = {"match_id": "match (a loser and its winners)", "event_year": "event year of the match",
+              "event_time": "tau = year - event year", "role": "loser or winner", "winner": "1 = winner",
+              outcome: f"outcome: {OUTCOME_DESCRIPTIONS.get(outcome, outcome)}",
+              "match": "match_id encoded (cluster)", "firm": "firm_id encoded (cluster)",
+              "mf": "match x firm fixed-effect group", "my": "match x year fixed-effect group",
+              "credit": "control: log(1 + directed credit)", "trade_fairs": "control: trade-fair participations"}
+    for column in out.columns:
+        found = re.fullmatch(r"tau_(m|p)?(\d+)", column)
+        if found:
+            tau = -int(found.group(2)) if found.group(1) == "m" else int(found.group(2))
+            labels[column] = f"1[event time = {tau}] x winner"
+    command = reghdfe_command(et.stata_names([outcome])[outcome], controls)
+    data_label = command if len(command) <= 80 else "Choi & Shim eq. (3.1) stacked sample: reghdfe y tau_*, a(mf my)"
+    return out, labels, data_label
+
+
+def spec_from_settings(cls, settings: dict):
+    """A frozen spec rebuilt from its stored settings (JSON lists back to tuples)."""
+    def tuples(value):
+        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+    return cls(**{k: tuples(v) for k, v in settings.items()})
+
+
+def direct_effects_sample(db: Database, estimate_id: int | None = None) -> tuple[pd.DataFrame, dict, str]:
+    """The stacked estimation sample of a stored direct-effects estimate, re-built from its settings on the
+    stored data (refused when the data changed since): (Stata-ready frame, variable labels, data label)."""
+    from estimation.direct_effects import DirectEffectsSpec, run_direct_effects
+
+    row = stored_result(db, de.KIND, estimate_id)
+    provenance = row["provenance"]
+    if de._changed_since(db, int(provenance["data_version"])):
+        raise ExportError(f"the data changed since estimate {row['estimate_id']} was computed, so its sample "
+                          "cannot be rebuilt: run the direct-effects analysis again and export that")
+    spec = dataclasses.replace(spec_from_settings(DirectEffectsSpec, row["settings"]), bootstrap_reps=0)
+    inputs = de._read_inputs(db, spec, provenance["links"]["source"])
+    result = run_direct_effects(spec, inputs.balance_sheets, inputs.contracts, inputs.links,
+                                credit=inputs.credit, trade_fairs=inputs.trade_fairs)
+    return stata_sample(de.estimation_sample(result), spec.outcome, spec.controls)
+
+
+def linked_panel(db: Database, links: str = "final") -> tuple[pd.DataFrame, dict, str]:
+    """The linked firm-year panel: every balance-sheet row with the adoption panel's contract counts and
+    adoption dates under the final links (or the demo's true links)."""
+    from estimation.adoption_panel import adoption_panel
+
+    spec = table_spec("balance_sheets")
+    inputs = de._read_inputs(db, _NoControls(), links)
+    panel = adoption_panel(inputs.balance_sheets, inputs.contracts, inputs.links)
+    sheets = inputs.balance_sheets.astype({"firm_id": str, "year": "int64"})
+    frame = sheets.merge(panel, on=["firm_id", "year"], how="left").sort_values(["firm_id", "year"],
+                                                                                ignore_index=True)
+    labels = {c.name: f"balance sheet: {c.name}" for c in spec.columns}
+    labels.update({"completed_contracts": "completed contracts approved this year",
+                   "canceled_contracts": "canceled contracts this year",
+                   "canceled_by_foreign": "contracts canceled by the foreign party this year",
+                   "canceled_by_domestic": "contracts canceled by the domestic firm this year",
+                   "first_adoption_year": "approval year of the first completed contract",
+                   "adopter": "1 = year >= first adoption year", "ever_adopter": "1 = ever adopts"})
+    return frame, labels, f"linked firm-year panel ({links} links)"
+
+
+@dataclasses.dataclass(frozen=True)
+class _NoControls:
+    controls: tuple = ()
+
+
+# --- one entry point ----------------------------------------------------------------------------
+
+def export(db: Database, what: str, fmt: str, estimate_id: int | None = None, sample: str = "direct-effects",
+           links: str = "final") -> list[ExportFile]:
+    """The files of one export: a table, a figure plus the data behind it, or a sample."""
+    if what not in WHATS:
+        raise ExportError(f"--what must be one of {', '.join(WHATS)}, not {what!r}")
+    if what == "samples":
+        if fmt not in et.DATA_FORMATS:
+            raise ExportError(f"a sample exports as {', '.join(et.DATA_FORMATS)}, not {fmt!r}")
+        if sample not in SAMPLES:
+            raise ExportError(f"the sample is one of {', '.join(SAMPLES)}, not {sample!r}")
+        frame, labels, label = (direct_effects_sample(db, estimate_id) if sample == "direct-effects"
+                                else linked_panel(db, links))
+        if fmt != "dta":
+            frame = frame.drop(columns=[c for c in ("match", "firm", "mf", "my") if c in frame and c != "firm_id"])
+        return [ExportFile(f"{sample}-sample.{et.EXTENSIONS[fmt]}", et.data_bytes(frame, fmt, labels, label))]
+    if fmt in FIGURE_FORMATS:
+        if what != "event-study":
+            raise ExportError(f"there is no figure for {what} yet; figures: event-study")
+        row = stored_result(db, de.KIND, estimate_id)
+        return [ExportFile(f"event-study.{fmt}", figure_bytes(event_study_figure(row), fmt)),
+                ExportFile("event-study-data.csv", et.csv_bytes(event_study_points(row["result"])))]
+    if fmt not in et.TABLE_FORMATS:
+        raise ExportError(f"a table exports as {', '.join(et.TABLE_FORMATS + FIGURE_FORMATS)}, not {fmt!r}")
+    layout = table_layout(db, what, estimate_id)
+    return [ExportFile(f"{what}.{et.EXTENSIONS[fmt]}", et.render(layout, fmt))]
