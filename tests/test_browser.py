@@ -33,6 +33,7 @@ PAGES = [
     ("linkage", "Linkage"),
     ("review", "Review queue"),
     ("direct-effects", "Direct effects"),
+    ("spillovers", "Spillovers"),
     ("audit", "Audit log & undo"),
 ]
 

@@ -49,6 +49,8 @@ def pages() -> dict[str, list[st.Page]]:
                st.Page(PAGES_DIR / "review.py", title="Review queue", icon=":material/rule:", url_path="review")]
     estimation = [st.Page(PAGES_DIR / "direct_effects.py", title="Direct effects", icon=":material/trending_up:",
                           url_path="direct-effects")]
+    estimation.append(st.Page(PAGES_DIR / "spillovers.py", title="Spillovers", icon=":material/hub:",
+                              url_path="spillovers"))
     models = [st.Page(PAGES_DIR / "simple_model.py", title="Simple big-push model", icon=":material/stacked_line_chart:",
                       url_path="simple-model")]
     results = [st.Page(PAGES_DIR / "exports.py", title="Exports", icon=":material/ios_share:", url_path="exports")]

@@ -136,3 +136,17 @@ EXPORTS_LABELS = "exports.labels"                  # the editable column labels 
 EXPORTS_COMPARE_A = "exports.compare_a"
 EXPORTS_COMPARE_B = "exports.compare_b"
 EXPORTS_BUNDLE_BUTTON = "exports.bundle_button"
+
+# Spillovers page, ``spillovers.<name>``.
+SPILLOVERS_RUN = "spillovers.run"                  # SessionRun: the latest spillover estimate of this session
+SPILLOVERS_ERROR = "spillovers.error"              # EstimationError of the latest Run, shown until the next
+SPILLOVERS_FORM = "spillovers.form"
+SPILLOVERS_OUTCOME = "spillovers.outcome_a"
+SPILLOVERS_RADIUS = "spillovers.radius_km"
+SPILLOVERS_LAG = "spillovers.lag"
+SPILLOVERS_SIGMA = "spillovers.sigma"
+SPILLOVERS_DIFFERENCES = "spillovers.differences"
+SPILLOVERS_PREFERRED = "spillovers.preferred"
+SPILLOVERS_LINKS = "spillovers.links"
+SPILLOVERS_COMPLEXES = "spillovers.complexes"      # the uploaded industrial-complex file
+SPILLOVERS_RUN_BUTTON = "spillovers.run_button"
