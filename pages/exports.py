@@ -10,11 +10,13 @@ from workbench import bundle, export_tables, exports, ui
 from workbench import state_keys as keys
 from workbench import ui_exports as ux
 
-st.title("Exports & reproducibility")
+ui.page_header("Exports & reproducibility", "Every stored result with its provenance; its tables as LaTeX, "
+               "Markdown, CSV, XLSX or HTML; what changed between two results; and the replication bundle "
+               "(docs/exports.md).")
 stored = ux.stored()
 if stored.empty:
-    st.info("No result is stored yet: run the direct effects (Estimation) or Table 1 (`python -m workbench "
-            "spillovers`) first. Calibration and counterfactual tables come with the quantitative model (issue 7).")
+    st.info("No result is stored yet: run the direct effects or the spillovers (Estimation) first. Calibration "
+            "and counterfactual tables come with the quantitative model (issue 7).")
     st.stop()
 
 st.subheader("Stored results")

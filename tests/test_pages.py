@@ -25,6 +25,7 @@ PAGES = {
     "data_trade_fairs": "Trade fairs",
     "data_deflators": "Deflators",
     "direct_effects": "Direct effects",
+    "exports": "Exports & reproducibility",
     "spillovers": "Spillovers",
     "audit": "Audit log & undo",  # last: test_every_page_works_on_an_empty_database reads its message
 }
