@@ -3,7 +3,8 @@
 Rows per panel: ΔShare (coefficient with stars), its SE in parentheses, KP-F (with "weak" under
 10), effective F, the Anderson–Rubin 95% set, # clusters (regions × groups), N; then the fixed
 effects and a ✓ row for each control group, as in the paper. An unavailable column shows
-"n/a" and its reason in the notes, never a number.
+"n/a" and its reason in the notes, never a number; an IV column whose first stage has no power
+(KP-F < 1) shows "no power" instead of a point estimate, and its Anderson–Rubin set.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 from .spec import COLUMNS
 
 WEAK_F = 10.0
+NO_POWER_F = 1.0  # below this KP-F the 2SLS point estimate and SE are not shown: only the AR set speaks
 CONTROL_ROWS = (("group_share", "Predicted group sales share"), ("market_access", "Market access, port × exports"),
                 ("credit", "Directed credit"), ("complex", "Industrial complex"), ("trade", "Trade fairs"))
 PANEL_TITLES = {"A": "Panel A. Local spillover", "B": "Panel B. Local complementarity"}
@@ -38,10 +40,15 @@ def _panel_rows(result, panel: str) -> list[dict]:
             continue
         fit = res.fit
         coef = fit.coefficient("dshare")
-        rows["ΔShare"][label] = f"{coef['estimate']:.3f}{stars(coef['p'])}"
-        rows["(se)"][label] = f"({coef['se']:.3f})"
+        kp = getattr(fit.kp_f, "stat", None) if fit.method == "2SLS" else None
+        if kp is not None and kp < NO_POWER_F:
+            rows["ΔShare"][label], rows["(se)"][label] = "no power", ""
+            notes.append(f"{label}: the first stage has no power (KP-F {kp:.2f} < {NO_POWER_F:g}), so its 2SLS "
+                         "estimate and SE are not shown; the Anderson–Rubin set is the inference")
+        else:
+            rows["ΔShare"][label] = f"{coef['estimate']:.3f}{stars(coef['p'])}"
+            rows["(se)"][label] = f"({coef['se']:.3f})"
         if fit.method == "2SLS":
-            kp = getattr(fit.kp_f, "stat", None)
             rows["KP-F"][label] = "" if kp is None else f"{kp:.2f}" + (" (weak)" if kp < WEAK_F else "")
             eff = getattr(fit.effective_f, "stat", None)
             rows["effective F"][label] = "" if eff is None else f"{eff:.2f}"
