@@ -43,9 +43,9 @@ LINK_SOURCES = ("final", "truth")
 PACKAGES = ("pyfixest", "pandas", "numpy", "wildboottest")
 NO_LINKAGE_RUN = "No linkage run exists yet: run `python -m workbench link` first (or use the demo's true links)."
 
-__all__ = ["KIND", "LINK_SOURCES", "POOLED_KIND", "ROBUSTNESS_KIND", "StoredGain", "estimate_direct_effects", "estimation_sample",
-           "latest_direct_gain", "result_summary", "run_robustness", "spec_settings", "store_pooled_gain",
-           "stored_estimates"]
+__all__ = ["KIND", "LINK_SOURCES", "POOLED_KIND", "ROBUSTNESS_KIND", "StoredGain", "estimate_direct_effects",
+           "estimation_sample", "latest_direct_gain", "result_summary", "run_robustness", "spec_settings",
+           "store_pooled_gain", "stored_estimates"]
 
 
 # ------------------------------------------------------------------------------------------- estimate
