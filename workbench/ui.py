@@ -154,7 +154,8 @@ def download_frame(frame: pd.DataFrame, name: str, label: str = "Download CSV") 
 
 def download_xlsx(frame: pd.DataFrame, name: str, label: str = "Download Excel") -> None:
     """Excel (.xlsx) download of ``frame``, one sheet, formula-safe (:func:`workbench.export_tables.xlsx_bytes`)."""
-    download_bytes(label, lambda: export_tables.xlsx_bytes(frame, sheet=name), name, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_bytes(label, lambda: export_tables.xlsx_bytes(frame, sheet=name), name, "xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
