@@ -22,14 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory) -> Path:
-    """A demo database with a linkage run, a direct-effects estimate on the final links (bootstrap on)
-    and Table 1 Panel A on the true links."""
-    path = tmp_path_factory.mktemp("bundle") / "w.duckdb"
+    """A demo database with a linkage run, a direct-effects estimate on the final links (bootstrap on),
+    Table 1 Panel A on the true links, and (through the CLI) a robustness panel of β_2 and η pooled from two
+    of its rows."""
+    folder = tmp_path_factory.mktemp("bundle")
+    path = folder / "w.duckdb"
     db = services.open_database(path)
     services.ensure_demo(db, "tester")
     linkage.run_linkage(db, "tester")
     direct_effects.estimate_direct_effects(db, DirectEffectsSpec(bootstrap_reps=99), "tester", links="final")
     spillovers.estimate_spillovers(db, SpilloversSpec(), "tester", links="truth", panels=("A",))
+    (folder / "robustness.json").write_text(json.dumps({"eta_tau": 2}))
+    assert main(["--db", str(path), "direct-effects", "--robustness", "--settings-json", str(folder / "robustness.json"),
+                 "--links", "final", "--json"]) == 0
+    assert main(["--db", str(path), "direct-effects", "--pool", "3", "--rows", "k = 1; k = 2"]) == 0
     return path
 
 
@@ -53,8 +59,13 @@ def test_bundle_rebuilds_every_number(analysed, tmp_path):
     assert {"manifest.json", "rebuild.py", "tables/event-study-1.tex", "tables/table1-2.md",
             "figures/event-study-1.png", "figures/event-study-1-data.csv", "settings/linkage.json"} <= names
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert [r["replayed"] for r in manifest["results"]] == [True, True]
+    assert [r["replayed"] for r in manifest["results"]] == [True, True, True, True]
     assert manifest["steps"][0] == ["demo", "--seed", "20260101"]
+    assert manifest["steps"][-2][:2] == ["direct-effects", "--robustness"]
+    assert manifest["steps"][-1] == ["direct-effects", "--pool", "3", "--rows", "k = 1;k = 2"]
+    assert "robustness_estimate_id" not in manifest["results"][3]["numbers"]
+    assert manifest["results"][3]["numbers"]["eta"] == pytest.approx(
+        direct_effects.latest_direct_gain(services.open_database(analysed)).eta)
     assert manifest["results"][0]["numbers"]["bootstrap_p"] == pytest.approx(
         direct_effects.stored_estimates(services.open_database(analysed)).iloc[0]["result"]["bootstrap_p"])
     done = subprocess.run([sys.executable, "rebuild.py", "--workbench", str(ROOT)], cwd=folder,
@@ -89,3 +100,53 @@ def test_export_cli(analysed, tmp_path, capsys):
     capsys.readouterr()
     assert main([*db, "export", "--what", "calibration", "--format", "latex", "--out", str(tmp_path / "c.tex")]) == 1
     assert "no calibration is stored yet" in capsys.readouterr().err and not (tmp_path / "c.tex").exists()
+
+
+def test_export_figures_cli(analysed, tmp_path, capsys):
+    db = ["--db", str(analysed)]
+    assert main([*db, "export", "--what", "figure1", "--format", "png", "--out", str(tmp_path / "f1.png")]) == 0
+    assert (tmp_path / "f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = pd.read_csv(tmp_path / "f1-data.csv", encoding="utf-8-sig")
+    assert set(data["group"]) <= {"heavy", "light", "unlinked"}
+    assert data["contracts"].sum() == len(services.table_frame(services.open_database(analysed), "contracts"))
+    assert main([*db, "export", "--what", "figure3", "--format", "svg", "--delta", "2.5",
+                 "--out", str(tmp_path / "f3.svg")]) == 0
+    svg = (tmp_path / "f3.svg").read_text()
+    assert svg.startswith("<svg") and "δ = 2.5" in svg and "D. Market size shifts the map" in svg
+    for panel in "ABCD":
+        assert (tmp_path / f"f3-data-{panel}.csv").stat().st_size > 0
+    assert set(pd.read_csv(tmp_path / "f3-data-C.csv", encoding="utf-8-sig")["path"]) == {
+        "no subsidy", "25% of fixed adoption costs in period 1"}
+    capsys.readouterr()
+    assert main([*db, "export", "--what", "figure3", "--format", "latex", "--out", str(tmp_path / "x.tex")]) == 1
+    assert "figure3 is a figure" in capsys.readouterr().err
+
+
+def test_export_table1_samples_cli(analysed, tmp_path, capsys):
+    db = ["--db", str(analysed)]
+    assert main([*db, "export", "--what", "samples", "--sample", "table1-a", "--format", "dta",
+                 "--out", str(tmp_path / "a.dta")]) == 0
+    reader = pd.io.stata.StataReader(tmp_path / "a.dta")
+    sample = reader.read()
+    assert reader.variable_labels()["dshare"].startswith("change of the leave-one-out adopter share")
+    assert {"firm_id", "diff_set", "dy", "dshare", "dz", "used"} <= set(sample.columns) and sample["used"].any()
+    assert main([*db, "export", "--what", "samples", "--sample", "table1-a", "--format", "parquet",
+                 "--out", str(tmp_path / "a.parquet")]) == 0
+    assert len(pd.read_parquet(tmp_path / "a.parquet")) == len(sample)
+    capsys.readouterr()
+    assert main([*db, "export", "--what", "samples", "--sample", "table1-b", "--format", "csv",
+                 "--out", str(tmp_path / "b.csv")]) == 1
+    assert "has no Panel B" in capsys.readouterr().err and not (tmp_path / "b.csv").exists()
+
+
+def test_direct_effects_panel_cli_refuses(analysed, capsys):
+    db = ["--db", str(analysed)]
+    assert main([*db, "direct-effects", "--pool", "3"]) == 2
+    assert "--pool needs --rows" in capsys.readouterr().err
+    assert main([*db, "direct-effects", "--pool", "3", "--rows", "k = 9"]) == 1
+    assert "not usable: k = 9" in capsys.readouterr().err
+    assert main([*db, "direct-effects", "--pool", "99", "--rows", "k = 1"]) == 1
+    assert "no stored robustness panel 99" in capsys.readouterr().err
+    assert main([*db, "direct-effects", "--robustness", "--pool", "3", "--rows", "k = 1"]) == 2
+    assert len(direct_effects.stored_estimates(services.open_database(analysed),
+                                               direct_effects.POOLED_KIND)) == 1

@@ -166,3 +166,14 @@ def test_parquet_and_unknown_formats():
         et.data_bytes(frame, "sav")
     with pytest.raises(ValueError):
         et.render(et.calibration_layout(CALIBRATION), "docx")
+
+
+def test_figure_exports_refuse_what_they_cannot_draw():
+    from workbench import exports
+
+    with pytest.raises(exports.ExportError, match="figure3 is a figure"):
+        exports.export(None, "figure3", "latex")
+    with pytest.raises(exports.ExportError, match=r"Figure 4 .* quantitative model \(issue 7\)"):
+        exports.figure_files(None, "robustness", "png")
+    with pytest.raises(exports.ExportError, match="sample is one of .*table1-a, table1-b"):
+        exports.export(None, "samples", "csv", sample="table1-c")

@@ -11,13 +11,13 @@
   the replay steps, and every number of every replayed result;
 - ``rebuild.py``: rebuilds a fresh database from ``raw/`` through the CLI (``demo --seed``, ``ingest``
   in change-set order with their modes, ``link``, ``links import``, ``direct-effects`` /
-  ``spillovers --settings-json``) and checks every number against the manifest within
+  ``direct-effects --robustness`` / ``spillovers --settings-json``, ``direct-effects --pool``) and checks every number against the manifest within
   |a − b| ≤ 1e-9 + 1e-6·|b| (fixed-effect demeaning converges to 1e-10, so re-runs agree to ~1e-9
   relative, not bit for bit; the direct effects and the bootstrap p-values reproduce exactly).
 
 A result is replayed only if the bundle can reproduce it: its data and links must be the current
 ones (nothing changed since it was computed), and it must be a kind the CLI runs (direct effects,
-spillovers without an industrial-complex file). The others are listed with the reason.
+robustness panels, pooled η whose panel is replayed, spillovers without an industrial-complex file). The others are listed with the reason.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from workbench import export_tables as et
 from workbench import exports, linkage
 
 TOLERANCE = {"absolute": 1e-9, "relative": 1e-6}  # re-runs agree to ~1e-9 relative (demeaning tolerance 1e-10)
-REPLAYED_KINDS = {de.KIND: "direct-effects", "spillovers": "spillovers"}
+REPLAYED_KINDS = {de.KIND: "direct-effects", "spillovers": "spillovers", de.ROBUSTNESS_KIND: "direct-effects",
+                  de.POOLED_KIND: "direct-effects"}
+NOT_COMPARED = ["robustness_estimate_id"]  # an id: the rebuilt database numbers its results afresh
 SCRIPT = Path(__file__).with_name("rebuild_script.py")
 
 
@@ -55,10 +57,14 @@ def _change_sets(db: Database) -> pd.DataFrame:
                     " AND kind <> 'undo' ORDER BY change_set_id", doing="reading the change sets")
 
 
-def _replay_reason(db: Database, row: pd.Series, latest_run_id: int | None, blockers: list[str]) -> str | None:
+def _replay_reason(db: Database, row: pd.Series, latest_run_id: int | None, blockers: list[str],
+                   rebuilt_ids: dict[int, int]) -> str | None:
     """Why the bundle cannot reproduce this stored result (None: it can)."""
     if row["kind"] not in REPLAYED_KINDS:
         return f"kind {row['kind']} has no CLI command to re-run it yet; its numbers are exported, not re-checked"
+    panel = row["result"].get("robustness_estimate_id")
+    if row["kind"] == de.POOLED_KIND and panel not in rebuilt_ids:
+        return f"its robustness panel (estimate {panel}) is not replayed"
     provenance = row["provenance"]
     if de._changed_since(db, int(provenance["data_version"])):
         return "the data or links changed since it was computed"
@@ -119,20 +125,29 @@ def build_manifest(db: Database) -> tuple[dict, dict[str, bytes]]:
         files["decisions/link-decisions.csv"] = decisions[["contract_id", "decision", "firm_id", "note"]].to_csv(
             index=False).encode("utf-8")
         steps.append(["links", "import", "decisions/link-decisions.csv"])
-    results = []
+    results, rebuilt_ids = [], {}  # stored id -> the id the rebuilt database gives it (replayed in id order)
     stored = exports.stored_results(db).sort_values("estimate_id")
     for _, row in stored.iterrows():
         estimate_id = int(row["estimate_id"])
         files.update(_table_files(db, row))
-        reason = _replay_reason(db, row, latest_run_id, blockers)
+        reason = _replay_reason(db, row, latest_run_id, blockers, rebuilt_ids)
         entry = {"estimate_id": estimate_id, "kind": row["kind"], "created_at": str(row["created_at"])[:19],
                  "settings": row["settings"], "provenance": row["provenance"], "replayed": reason is None,
-                 "not_replayed_because": reason, "numbers": numbers(row["result"])}
-        if reason is None:
+                 "not_replayed_because": reason,
+                 "numbers": {k: v for k, v in numbers(row["result"]).items() if k not in NOT_COMPARED}}
+        if reason is None and row["kind"] == de.POOLED_KIND:
+            rebuilt_ids[estimate_id] = len(rebuilt_ids) + 1
+            entry["step"] = len(steps)
+            steps.append(["direct-effects", "--pool", str(rebuilt_ids[row["result"]["robustness_estimate_id"]]),
+                          "--rows", ";".join(row["result"]["chosen"])])
+        elif reason is None:
+            rebuilt_ids[estimate_id] = len(rebuilt_ids) + 1
             settings_path = f"settings/estimate-{estimate_id}.json"
             files[settings_path] = json.dumps(row["settings"], indent=2).encode("utf-8")
             step = [REPLAYED_KINDS[row["kind"]], "--settings-json", settings_path,
                     "--links", row["provenance"]["links"]["source"]]
+            if row["kind"] == de.ROBUSTNESS_KIND:
+                step.insert(1, "--robustness")
             panels = sorted((row["result"].get("panels") or {}).keys())
             if row["kind"] == "spillovers" and len(panels) == 1:
                 step += ["--panel", panels[0]]
@@ -140,7 +155,8 @@ def build_manifest(db: Database) -> tuple[dict, dict[str, bytes]]:
             steps.append(step)
         results.append(entry)
     manifest = {"created_at": now().isoformat(sep=" ", timespec="seconds"), "code_version": de.code_version(),
-                "packages": de._package_versions(), "tolerance": TOLERANCE, "change_sets": change_sets,
+                "packages": de._package_versions(), "tolerance": TOLERANCE,
+                "not_compared": NOT_COMPARED, "change_sets": change_sets,
                 "linkage_run": None if run is None else {"run_id": latest_run_id, "settings": json.loads(run["settings"])},
                 "link_decisions": int(len(decisions)), "warnings": blockers, "steps": steps, "results": results}
     return manifest, files

@@ -1,7 +1,7 @@
 """``python -m workbench``: the command line of the workbench.
 
 Subcommands: ``init``, ``demo``, ``ingest``, ``status``, ``undo``, ``audit``,
-``link``, ``links export|import``, ``direct-effects``, ``spillovers``, ``model simple``, ``export``, ``bundle``
+``link``, ``links export|import``, ``direct-effects``, ``spillovers``, ``model simple``, ``quant solve|counterfactual``, ``export``, ``bundle``
 and ``app``. Every command takes
 ``--db`` (else ``$WORKBENCH_DB``, else the per-user data folder). Errors print one
 clear line to stderr and exit non-zero: 1 for rejected input, 2 for usage, 3 for
@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     direct.add_argument("--json", action="store_true", help="print JSON")
     direct.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
                         help="the full settings as JSON (e.g. a stored estimate's; other settings flags are ignored)")
+    direct.add_argument("--robustness", action="store_true",
+                        help="run and store the robustness panel of these settings (k = 1…5, other matching "
+                             "variables, controls) instead of one estimate")
+    direct.add_argument("--pool", type=int, default=None, metavar="PANEL_ID",
+                        help="store η from the average β of --rows of stored robustness panel PANEL_ID")
+    direct.add_argument("--rows", default=None, metavar="'VARIANT;VARIANT'",
+                        help="with --pool: the panel's variants (its `variant` column), separated by ';'")
     spill = sub.add_parser("spillovers", help="local spillovers and complementarity (Table 1, long-difference IV); "
                                               "stores the estimate and δ")
     spill.add_argument("--panel", choices=("A", "B"), default=None, help="one panel only (default both)")
@@ -101,16 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     simple.add_argument("--lambda0", type=float, default=None,
                         help="initial adopter share for the threshold subsidies (default: S^Pre)")
     simple.add_argument("--json", action="store_true", help="print JSON")
+    _add_quant_parser(sub)
     exported = sub.add_parser("export", help="write a stored result as a table, figure or data file")
     exported.add_argument("--what", required=True,
-                          choices=("table1", "event-study", "robustness", "calibration", "counterfactuals", "samples"))
+                          choices=("table1", "event-study", "robustness", "calibration", "counterfactuals", "figure1",
+                                   "figure3", "samples"))
     exported.add_argument("--format", required=True, dest="fmt",
                           choices=("latex", "md", "csv", "xlsx", "html", "dta", "parquet", "png", "svg"))
     exported.add_argument("--out", required=True, type=Path, help="output file (a figure also writes its data CSV)")
     exported.add_argument("--estimate", type=int, default=None, help="stored estimate id (default: the newest)")
-    exported.add_argument("--sample", choices=("direct-effects", "panel"), default="direct-effects",
+    exported.add_argument("--sample", choices=("direct-effects", "panel", "table1-a", "table1-b"),
+                          default="direct-effects",
                           help="with --what samples: the event study's sample or the linked firm-year panel")
     exported.add_argument("--links", choices=("final", "truth"), default="final", help="links of the panel")
+    for flag in ("eta", "delta", "sigma", "theta", "scale"):
+        exported.add_argument(f"--{flag}", type=float, default=None,
+                              help=f"with --what figure3: {flag} (default: the stored η / δ, else the paper's values)")
     bundle = sub.add_parser("bundle", help="write a replication bundle (raw files, tables, figures, manifest, "
                                            "rebuild script) as a zip")
     bundle.add_argument("out", type=Path, help="output .zip")
@@ -274,6 +287,8 @@ def cmd_direct_effects(args) -> int:
     from workbench import direct_effects
 
     db = _db(args)
+    if args.robustness or args.pool is not None:
+        return _direct_effects_panel(args, db)
     try:
         spec = _settings(args, DirectEffectsSpec) or DirectEffectsSpec(outcome=args.outcome, k=args.k, sigma=args.sigma)
         estimate_id, result = direct_effects.estimate_direct_effects(db, spec, _actor(args), links=args.links)
@@ -286,6 +301,47 @@ def cmd_direct_effects(args) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     print(_format_direct_effects(estimate_id, stored["result"], stored["provenance"]))
+    return 0
+
+
+def _direct_effects_panel(args, db) -> int:
+    """``direct-effects --robustness`` (run and store the panel) or ``--pool PANEL_ID --rows`` (store pooled η)."""
+    from estimation.direct_effects import DirectEffectsSpec, EstimationError
+    from workbench import direct_effects
+
+    if args.robustness and args.pool is not None:
+        raise ValueError("--robustness and --pool are separate steps: run the panel first, then pool its rows")
+    if args.pool is not None and not args.rows:
+        raise ValueError("--pool needs --rows: the panel's variants to average, separated by ';'")
+    try:
+        if args.robustness:
+            spec = _settings(args, DirectEffectsSpec) or DirectEffectsSpec(outcome=args.outcome, k=args.k,
+                                                                            sigma=args.sigma)
+            estimate_id, _ = direct_effects.run_robustness(db, spec, _actor(args), links=args.links)
+        else:
+            rows = [row.strip() for row in args.rows.split(";") if row.strip()]
+            estimate_id, _ = direct_effects.store_pooled_gain(db, args.pool, rows, _actor(args))
+    except EstimationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    kind = direct_effects.ROBUSTNESS_KIND if args.robustness else direct_effects.POOLED_KIND
+    stored = direct_effects.stored_estimates(db, kind).set_index("estimate_id").loc[estimate_id]
+    result = stored["result"]
+    if args.json:
+        print(json.dumps({"estimate_id": estimate_id, **result, "provenance": stored["provenance"]},
+                         ensure_ascii=False, indent=2))
+    elif args.robustness:
+        print(f"robustness panel of {result['outcome']}, β_{result['tau']} and η (σ = {result['sigma']:g}):")
+        for row in result["rows"]:
+            numbers = ("not identified: " + row["note"] if row["beta"] is None else
+                       f"β {row['beta']:.4f} (se {row['se']:.4f}), N {row['N']}"
+                       + (f", η {row['eta']:.4f}" if row["eta"] is not None else ""))
+            print(f"  {row['variant']}: {numbers}")
+        print(f"stored as estimate {estimate_id}; pool rows with `direct-effects --pool {estimate_id} --rows "
+              "'k = 1;k = 2'`")
+    else:
+        print(f"η = {result['eta']:.4f} (se {result['eta_se']:.4f}) from {result['eta_note']}; σ = {result['sigma']:g}; "
+              f"stored as estimate {estimate_id}")
     return 0
 
 
@@ -430,13 +486,16 @@ def cmd_export(args) -> int:
     from workbench import exports
 
     try:
+        parameters = {name: getattr(args, name) for name in ("eta", "delta", "sigma", "theta", "scale")}
         files = exports.export(_db(args), args.what, args.fmt, estimate_id=args.estimate, sample=args.sample,
-                               links=args.links)
+                               links=args.links, parameters=parameters)
     except exports.ExportError as err:  # nothing stored to export, or a format that does not apply
         print(f"error: {err}", file=sys.stderr)
         return EXIT_REJECTED
     for i, file in enumerate(files):
-        path = args.out if i == 0 else args.out.with_name(f"{args.out.stem}-data{Path(file.name).suffix}")
+        # the data files are named after --out: <what>-data-A.csv -> <out stem>-data-A.csv
+        rest = file.name[len(Path(files[0].name).stem):]
+        path = args.out if i == 0 else args.out.with_name(f"{args.out.stem}{rest}")
         path.write_bytes(file.data)
         print(f"wrote {path}")
     return 0
@@ -450,7 +509,108 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+QUANT_NOTE = ("built-in example economy, NOT calibrated: the calibration to Korean data (the paper's Table 2) is not "
+              "built yet, so no figure here is the paper's or an estimate of Korea's")
+
+
+def _add_quant_parser(sub) -> None:
+    quant = sub.add_parser("quant", help="the quantitative model (Sections 5–6) on built-in example economies "
+                                         "(not calibrated to data yet; no database needed)")
+    commands = quant.add_subparsers(dest="quant_command", required=True, metavar="ACTION")
+    solve = commands.add_parser("solve", help="solve one path without subsidies to its steady state")
+    cf = commands.add_parser("counterfactual", help="big push (temporary subsidy) vs no big push (s = 0): "
+                                                    "Figure 4 series, steady-state differences, welfare")
+    for p in (solve, cf):
+        p.add_argument("--example", choices=("random", "nested"), default="random",
+                       help="random: random_spec (sector 0 heavy, the only adopting sector); nested: the one-region "
+                            "economy that nests the simple model (σ, θ, η, δ the paper's, L/F^T = 10). Neither is "
+                            "calibrated to data: the calibration is not built yet")
+        p.add_argument("--regions", type=int, default=3, help="random example: regions N (default 3)")
+        p.add_argument("--sectors", type=int, default=2, help="random example: sectors J (default 2)")
+        p.add_argument("--seed", type=int, default=0, help="random example: seed (default 0)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+    cf.add_argument("--rate", type=float, default=0.2, help="subsidy rate in the policy periods (default 0.2)")
+    cf.add_argument("--periods", default="1,2", help="policy periods, comma-separated, 1 = first (default 1,2)")
+    cf.add_argument("--discount", type=float, default=None,
+                    help="welfare discount factor per period (default: the paper's 0.85)")
+
+
+def _quant_example(args):
+    from models import quantitative as qm
+    from models import simple_big_push as sbp
+
+    if args.example == "nested":
+        p = sbp.PAPER
+        spec = qm.nested_simple_spec(p["sigma"], p["theta"], p["eta"], p["delta"], sbp.DEFAULT_SCALE)
+        return spec, qm.closed_fundamentals(spec), f"nested one-region economy (L/F^T = {sbp.DEFAULT_SCALE:g})"
+    spec = qm.random_spec(args.regions, args.sectors, seed=args.seed)
+    return (spec, qm.random_fundamentals(spec, seed=args.seed),
+            f"random_spec(regions={args.regions}, sectors={args.sectors}, seed={args.seed})")
+
+
+def _num_or_none(x):
+    import math
+
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def cmd_quant(args) -> int:
+    import numpy as np
+
+    from models import quantitative as qm
+    from models.quantitative import counterfactuals as qc
+
+    try:
+        spec, fund, label = _quant_example(args)
+        heavy = tuple(k for k in range(spec.n_sectors) if spec.adopting[k])
+        if args.quant_command == "solve":
+            path = qm.solve_path(spec, [fund], np.zeros((spec.n_regions, spec.n_sectors)))
+            last = path.equilibria[-1]
+            m = qc.measures(spec, last, heavy)
+            out = {"example": label, "calibrated": False, "note": QUANT_NOTE, "periods": path.periods,
+                   "steady_adopter_shares": path.steady.tolist(), "max_residual": last.max_residual,
+                   "heavy_sectors": list(heavy), **{name: getattr(m, name) for name in qc.MEASURES}}
+        else:
+            periods = tuple(int(x) for x in args.periods.split(",") if x.strip())
+            discount = qc.PAPER_DISCOUNT if args.discount is None else args.discount
+            r = qc.counterfactual(spec, fund, qc.SubsidySchedule(args.rate, periods=periods), heavy=heavy,
+                                  discount=discount)
+            rows = [{k: _num_or_none(v) for k, v in row.items()} for row in r.steady_state_differences()]
+            out = {"example": label, "calibrated": False, "note": QUANT_NOTE,
+                   "schedule": {"rate": args.rate, "periods": list(periods), "sectors": list(heavy), "regions": "all"},
+                   "horizon": r.horizon, "steady_state_differences": rows,
+                   "welfare": {"aggregate": r.welfare.aggregate, "by_region": r.welfare.by_region.tolist(),
+                               "discount": discount,
+                               "discount_source": "the paper's" if args.discount is None else "given"},
+                   "time_paths": r.time_paths()}
+    except (qm.ModelError, qm.SolverError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{out['example']}: {QUANT_NOTE}.")
+    if args.quant_command == "solve":
+        print(f"steady state after {out['periods']} periods (largest residual {out['max_residual']:.1e}); "
+              f"heavy sector(s) {list(heavy)}:")
+        for name in qc.MEASURES:
+            print(f"  {name:<18} {100 * out[name]:8.3f} %")
+        return 0
+    print(f"subsidy {args.rate:g} in periods {list(periods)} on the adopting sector(s) {list(heavy)}, every region; "
+          f"{r.horizon} periods")
+    print(f"  {'measure':<18} {'baseline':>10} {'no push':>10} {'Δ (p.p.)':>10} {'regional Δ range (p.p.)':>26}")
+    for row in rows[:-1]:
+        rng = f"[{row['region_min_pp']:.3f}, {row['region_max_pp']:.3f}]" if row["region_min_pp"] is not None else "—"
+        print(f"  {row['measure']:<18} {100 * row['baseline']:9.3f}% {100 * row['counterfactual']:9.3f}% "
+              f"{row['difference_pp']:10.3f} {rng:>26}")
+    w = rows[-1]
+    print(f"  welfare (consumption equivalent, β = {discount:g}{' (the paper’s)' if args.discount is None else ''}): "
+          f"{w['relative_pct']:.3f} %, regions [{w['region_min_pct']:.3f}, {w['region_max_pct']:.3f}] %")
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "ingest": cmd_ingest, "status": cmd_status,
             "undo": cmd_undo, "audit": cmd_audit, "app": cmd_app,
             "link": cmd_link, "links": cmd_links, "direct-effects": cmd_direct_effects, "model": cmd_model,
-            "spillovers": cmd_spillovers, "export": cmd_export, "bundle": cmd_bundle}
+            "spillovers": cmd_spillovers, "export": cmd_export, "bundle": cmd_bundle,
+            "quant": cmd_quant}

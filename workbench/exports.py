@@ -1,10 +1,11 @@
 """Exports service: every stored result leaves the workbench as a table, a figure or a data file.
 
 :func:`export` is what ``python -m workbench export``, the Exports page and the replication bundle
-call: ``what`` is ``table1``, ``event-study``, ``robustness``, ``calibration``, ``counterfactuals`` or
-``samples``; the tables come from the stored results (``estimates.result``), never from a re-run;
-the estimation samples re-run the stored settings on the stored data (refused when the data changed
-since the estimate, so the sample is the one that was regressed). Table layouts and file formats are
+call: ``what`` is ``table1``, ``event-study``, ``robustness``, ``calibration``, ``counterfactuals``,
+``figure1``, ``figure3`` or ``samples``; the tables come from the stored results (``estimates.result``),
+never from a re-run; the estimation samples re-run the stored settings on the stored data (refused when
+the data changed since the estimate, so the sample is the one that was regressed). Figures reuse the
+pages' chart builders (:mod:`workbench.charts`, :mod:`workbench.simple_model_charts`). Table layouts and file formats are
 in :mod:`workbench.export_tables`.
 """
 
@@ -20,8 +21,11 @@ from storage.schema import table_spec
 from workbench import direct_effects as de
 from workbench import export_tables as et
 
-WHATS = ("table1", "event-study", "robustness", "calibration", "counterfactuals", "samples")
-SAMPLES = ("direct-effects", "panel")
+WHATS = ("table1", "event-study", "robustness", "calibration", "counterfactuals", "figure1", "figure3", "samples")
+FIGURES = ("event-study", "figure1", "figure3")
+SAMPLES = ("direct-effects", "panel", "table1-a", "table1-b")
+NO_MODEL_FIGURE = ("Figure 4 (transition paths) and the regional charts come from the quantitative model (issue 7), "
+                   "which does not exist in this workbench yet")
 FIGURE_FORMATS = ("png", "svg")
 RESULT_KINDS = (de.KIND, de.ROBUSTNESS_KIND, de.POOLED_KIND, "spillovers")
 NO_MODEL = ("no {what} is stored yet: the quantitative model that produces Tables 2 and 3 (issue 7) does not "
@@ -103,6 +107,110 @@ def figure_bytes(chart, fmt: str) -> bytes:
     if fmt == "svg":
         return vl_convert.vegalite_to_svg(chart.to_json()).encode("utf-8")
     raise ExportError(f"a figure exports as png or svg, not {fmt!r}")
+
+
+def _quiet_streamlit() -> None:
+    """The page helpers reused here import streamlit; outside the app its caches warn "No runtime found"."""
+    import logging
+
+    import streamlit  # noqa: F401 - sets up its loggers first
+
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+
+
+def figure1(db: Database) -> tuple[object, pd.DataFrame]:
+    """The Figure 1 analog (the Overview page's chart): technology-adoption contracts approved per year by the
+    firm's sector group (heavy / light / unlinked), at publication size; and its data (year, group, status,
+    contracts)."""
+    from workbench import charts, services
+
+    data = services.overview(db).contracts
+    if data.empty:
+        raise ExportError("there are no contracts to draw: load data first (`python -m workbench demo` or `ingest`)")
+    note = "Synthetic demo data" if services.database_status(db).is_demo else None
+    chart = charts.contracts_per_year(data, note)
+    return chart.properties(width=PUBLICATION["width"], height=PUBLICATION["height"]), data
+
+
+#: Figure 3 beyond η, δ, σ, θ, L/F^T: the Simple model page's defaults (panel C from S^Pre, 30 periods,
+#: 25 % of the fixed costs in period 1; panel D with a market 1.5 times larger).
+FIGURE3_DEFAULTS = {"subsidy_kind": "fixed_cost", "subsidy_rate": 0.25, "periods": 30, "second_scale": 1.5}
+FIGURE3_PANEL = {"width": 230, "height": 210}  # each of the 2 × 2 panels; about 7 × 7.5 in in all
+
+
+def figure3(db: Database, parameters: dict | None = None) -> tuple[object, dict[str, pd.DataFrame]]:
+    """The Figure 3 analog (the Simple model page's panels A–D) for ``parameters`` (``eta``, ``delta``,
+    ``sigma``, ``theta``, ``scale``; missing ones: the stored η and δ, else the paper's values, and the
+    page's defaults) as one 2 × 2 chart whose subtitle names the parameters, and the data of each panel
+    (A and D: the maps; B: the grid of steady-state counts; C: the paths)."""
+    from dataclasses import replace
+
+    import altair as alt
+
+    _quiet_streamlit()
+
+    from models import simple_big_push as sbp
+    from workbench import simple_model_charts as charts
+    from workbench import ui_simple_model as usm
+    from workbench.spillovers import latest_spillover
+
+    plain = {name: getattr(usm, name).__wrapped__ for name in ("analysis", "map_frame", "panel_b",
+                                                                "paths_frame")}  # no st.cache_data here
+    given = {k: v for k, v in (parameters or {}).items() if v is not None}
+    eta_source = usm.eta_source(de.latest_direct_gain(db))
+    delta_source = usm.delta_source(latest_spillover(db))
+    try:
+        spec = sbp.SimpleModelSpec(sigma=given.get("sigma", sbp.PAPER["sigma"]),
+                                   theta=given.get("theta", sbp.PAPER["theta"]),
+                                   eta=given.get("eta", eta_source.value), delta=given.get("delta", delta_source.value),
+                                   scale=given.get("scale", sbp.DEFAULT_SCALE))
+        report = plain["analysis"](spec, None)
+        larger = replace(spec, scale=spec.scale * FIGURE3_DEFAULTS["second_scale"])
+        larger_states = plain["analysis"](larger, None).states
+    except (sbp.ModelError, sbp.SolverError) as err:
+        raise ExportError(f"these parameters cannot be solved: {err}") from err
+    states = usm.steady_state_frame(report.states)
+    curves = plain["map_frame"](("λ(t) given λ(t−1)", spec), ("no spillovers (δ = 0)", replace(spec, delta=0.0)))
+    panel_a = charts.law_of_motion(curves, states, "A. The law of motion and its steady states", None,
+                                   usm.MAP_PALETTE, dashed=("no spillovers (δ = 0)",))
+    delta_max, eta_max = usm.panel_b_domain(spec, eta_source, delta_source, report.delta)
+    band, grid = plain["panel_b"](replace(spec, delta=0.0), delta_max, eta_max)
+    panel_b = charts.multiplicity_region(band, usm.estimate_points(spec, eta_source, delta_source), spec.a,
+                                         delta_max, eta_max, None)
+    subsidy = sbp.Subsidy(FIGURE3_DEFAULTS["subsidy_kind"], FIGURE3_DEFAULTS["subsidy_rate"])
+    paths = plain["paths_frame"](spec, report.lam0, subsidy, FIGURE3_DEFAULTS["periods"])
+    panel_c = charts.paths(paths, states, None)
+    names = (f"L/F^T = {spec.scale:g}", f"L/F^T = {larger.scale:g}")
+    two = plain["map_frame"]((names[0], spec), (names[1], larger))
+    panel_d = charts.law_of_motion(two, usm.two_markets_states(report.states, larger_states, names),
+                                   "D. Market size shifts the map", None,
+                                   {names[0]: charts.MAP_COLOR, names[1]: charts.SECOND_MARKET_COLOR,
+                                    "45° line": charts.DIAGONAL_COLOR})
+    panels = [p.properties(**FIGURE3_PANEL) for p in (panel_a, panel_b, panel_c, panel_d)]
+    note = usm.parameters_note(spec, eta_source, delta_source)
+    own = {channel: "independent" for channel in ("color", "fill", "shape", "strokeDash")}  # each panel its legend
+    rows = [alt.hconcat(*pair, spacing=30).resolve_scale(**own) for pair in (panels[:2], panels[2:])]
+    chart = alt.vconcat(*rows, spacing=30, title=alt.Title("The simple big-push model (Figure 3 analog)",
+                                                            subtitle=note, anchor="start")).resolve_scale(**own)
+    return chart, {"A": curves, "B": grid, "C": paths, "D": two}
+
+
+def figure_files(db: Database, what: str, fmt: str, estimate_id: int | None = None,
+                 parameters: dict | None = None) -> list[ExportFile]:
+    """A figure as ``fmt`` (PNG at 300 dpi or SVG) followed by the data behind it as CSV (one per panel)."""
+    if what == "event-study":
+        row = stored_result(db, de.KIND, estimate_id)
+        chart, data = event_study_figure(row), {"": event_study_points(row["result"])}
+    elif what == "figure1":
+        chart, data = figure1(db)
+        data = {"": data}
+    elif what == "figure3":
+        chart, data = figure3(db, parameters)
+    else:
+        raise ExportError(f"there is no figure for {what}; figures: {', '.join(FIGURES)}. {NO_MODEL_FIGURE}")
+    return [ExportFile(f"{what}.{fmt}", figure_bytes(chart, fmt)),
+            *(ExportFile(f"{what}-data{'-' + panel if panel else ''}.csv", et.csv_bytes(frame))
+              for panel, frame in data.items())]
 
 
 # --- estimation samples ---------------------------------------------------------------------
@@ -192,6 +300,33 @@ def linked_panel(db: Database, links: str = "final") -> tuple[pd.DataFrame, dict
     return frame, labels, f"linked firm-year panel ({links} links)"
 
 
+def table1_sample(db: Database, panel: str, estimate_id: int | None = None) -> tuple[pd.DataFrame, dict, str]:
+    """Panel ``panel`` (A or B) of Table 1's long-difference sample (one row per firm × difference, ``used`` =
+    entered the preferred column), re-built from a stored spillover estimate's settings on the stored data:
+    refused when the data changed since or when it used an industrial-complex file (not stored)."""
+    from estimation.spillovers import SpilloversSpec
+    from workbench import spillovers
+
+    _quiet_streamlit()
+    from workbench import ui_spillovers as usp
+
+    row = stored_result(db, "spillovers", estimate_id)
+    provenance = row["provenance"]
+    if panel not in (row["result"].get("panels") or {}):
+        raise ExportError(f"spillover estimate {row['estimate_id']} has no Panel {panel}: run "
+                          f"`python -m workbench spillovers --panel {panel}` (or both panels) first")
+    if de._changed_since(db, int(provenance["data_version"])):
+        raise ExportError(f"the data changed since estimate {row['estimate_id']} was computed, so its sample "
+                          "cannot be rebuilt: run the spillover analysis again and export that")
+    if provenance.get("complexes"):
+        raise ExportError(f"estimate {row['estimate_id']} used an industrial-complex file, which is not stored: "
+                          "download its sample on the Spillovers page")
+    spec = spec_from_settings(SpilloversSpec, row["settings"])
+    result = spillovers.rerun(db, spec, provenance["links"]["source"], panels=(panel,))
+    frame, labels = usp.stata_sample(spillovers.estimation_sample(result, panel))
+    return frame, labels, f"Choi-Shim Table 1, Panel {panel} sample"
+
+
 @dataclasses.dataclass(frozen=True)
 class _NoControls:
     controls: tuple = ()
@@ -200,8 +335,10 @@ class _NoControls:
 # --- one entry point ----------------------------------------------------------------------------
 
 def export(db: Database, what: str, fmt: str, estimate_id: int | None = None, sample: str = "direct-effects",
-           links: str = "final") -> list[ExportFile]:
-    """The files of one export: a table, a figure plus the data behind it, or a sample."""
+           links: str = "final", parameters: dict | None = None) -> list[ExportFile]:
+    """The files of one export: a table, a figure plus the data behind it, or a sample. ``parameters``
+    (eta, delta, sigma, theta, scale) are Figure 3's; the first file is the one asked for, the others are
+    named after it (``<what>-data[-panel].csv``)."""
     if what not in WHATS:
         raise ExportError(f"--what must be one of {', '.join(WHATS)}, not {what!r}")
     if what == "samples":
@@ -209,17 +346,20 @@ def export(db: Database, what: str, fmt: str, estimate_id: int | None = None, sa
             raise ExportError(f"a sample exports as {', '.join(et.DATA_FORMATS)}, not {fmt!r}")
         if sample not in SAMPLES:
             raise ExportError(f"the sample is one of {', '.join(SAMPLES)}, not {sample!r}")
-        frame, labels, label = (direct_effects_sample(db, estimate_id) if sample == "direct-effects"
-                                else linked_panel(db, links))
-        if fmt != "dta":
+        if sample.startswith("table1-"):
+            frame, labels, label = table1_sample(db, sample[-1].upper(), estimate_id)
+            if fmt != "dta":  # the value-labelled codes only matter to Stata; elsewhere the text
+                frame = frame.astype({c: str for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+        else:
+            frame, labels, label = (direct_effects_sample(db, estimate_id) if sample == "direct-effects"
+                                    else linked_panel(db, links))
+        if fmt != "dta" and not sample.startswith("table1-"):
             frame = frame.drop(columns=[c for c in ("match", "firm", "mf", "my") if c in frame and c != "firm_id"])
         return [ExportFile(f"{sample}-sample.{et.EXTENSIONS[fmt]}", et.data_bytes(frame, fmt, labels, label))]
     if fmt in FIGURE_FORMATS:
-        if what != "event-study":
-            raise ExportError(f"there is no figure for {what} yet; figures: event-study")
-        row = stored_result(db, de.KIND, estimate_id)
-        return [ExportFile(f"event-study.{fmt}", figure_bytes(event_study_figure(row), fmt)),
-                ExportFile("event-study-data.csv", et.csv_bytes(event_study_points(row["result"])))]
+        return figure_files(db, what, fmt, estimate_id, parameters)
+    if what in ("figure1", "figure3"):
+        raise ExportError(f"{what} is a figure: it exports as {' or '.join(FIGURE_FORMATS)}, not {fmt!r}")
     if fmt not in et.TABLE_FORMATS:
         raise ExportError(f"a table exports as {', '.join(et.TABLE_FORMATS + FIGURE_FORMATS)}, not {fmt!r}")
     layout = table_layout(db, what, estimate_id)

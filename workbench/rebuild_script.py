@@ -56,8 +56,9 @@ def main() -> int:
     problems, compared = [], 0
     from workbench.bundle import numbers
 
+    skipped = set(manifest.get("not_compared", []))  # ids, which the rebuilt database numbers afresh
     for expected, (_, row) in zip(replayed, rebuilt.iterrows()):
-        got = numbers(row["result"])
+        got = {k: v for k, v in numbers(row["result"]).items() if k not in skipped}
         for key, value in expected["numbers"].items():
             compared += 1
             if key not in got:

@@ -26,7 +26,7 @@ KIND = "spillovers"
 SAMPLE_FORMATS = ("csv", "dta", "parquet")
 
 __all__ = ["KIND", "SAMPLE_FORMATS", "StoredSpillover", "estimate_spillovers", "estimation_sample", "latest_spillover",
-           "result_summary", "sample_bytes", "spec_settings", "stored_spillovers"]
+           "rerun", "result_summary", "sample_bytes", "spec_settings", "stored_spillovers"]
 
 
 def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: str = "final",
@@ -34,15 +34,7 @@ def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: s
                         panels=("A", "B")) -> tuple[int, SpilloversResult]:
     """Run Table 1 on the stored data and store it; returns (estimate_id, result). Raises
     EstimationError (plain message) when the data cannot support it; nothing is stored then."""
-    inputs = _de._read_inputs(db, _TableRequest(), links, controls=("credit", "trade_fairs"))
-    with db.connect("reading the regions for the spillover analysis") as con:
-        regions = con.execute("SELECT region, lat, lon, port_distance_km FROM regions").df()
-        inputs.provenance["change_sets"] = _merge_sets(inputs.provenance["change_sets"],
-                                                       _de._active_change_sets(con, ["regions"]))
-    credit = inputs.credit if inputs.credit is not None and len(inputs.credit) else None
-    fairs = inputs.trade_fairs if inputs.trade_fairs is not None and len(inputs.trade_fairs) else None
-    result = run_spillovers(spec, inputs.balance_sheets, inputs.contracts, inputs.links, regions, credit, fairs,
-                            complexes=complexes, panels=panels)
+    inputs, result = _run(db, spec, links, complexes, panels)
     if complexes is not None:
         inputs.provenance["complexes"] = {"file_name": complexes_name, "rows": int(len(complexes))}
     summary = result_summary(result)
@@ -50,6 +42,24 @@ def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: s
     estimate_id = _de._store(db, KIND, spec_settings(spec), summary, inputs, actor,
                              f"Table 1, panels {', '.join(panels)}, {delta} ({links} links)")
     return estimate_id, result
+
+
+def rerun(db: Database, spec: SpilloversSpec, links: str = "final", panels=("A", "B")) -> SpilloversResult:
+    """Run Table 1 on the stored data without storing it (e.g. to rebuild a stored estimate's sample)."""
+    return _run(db, spec, links, None, panels)[1]
+
+
+def _run(db: Database, spec: SpilloversSpec, links: str, complexes: pd.DataFrame | None,
+         panels) -> tuple[_de._Inputs, SpilloversResult]:
+    inputs = _de._read_inputs(db, _TableRequest(), links, controls=("credit", "trade_fairs"))
+    with db.connect("reading the regions for the spillover analysis") as con:
+        regions = con.execute("SELECT region, lat, lon, port_distance_km FROM regions").df()
+        inputs.provenance["change_sets"] = _merge_sets(inputs.provenance["change_sets"],
+                                                       _de._active_change_sets(con, ["regions"]))
+    credit = inputs.credit if inputs.credit is not None and len(inputs.credit) else None
+    fairs = inputs.trade_fairs if inputs.trade_fairs is not None and len(inputs.trade_fairs) else None
+    return inputs, run_spillovers(spec, inputs.balance_sheets, inputs.contracts, inputs.links, regions, credit,
+                                  fairs, complexes=complexes, panels=panels)
 
 
 @dataclass(frozen=True)
