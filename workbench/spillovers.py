@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from estimation.spillovers import SpilloversResult, SpilloversSpec, run_spillovers, table1
