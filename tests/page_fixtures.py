@@ -56,3 +56,25 @@ def shown_row_count(at: AppTest) -> int:
         if found:
             return int(found.group(1).replace(",", ""))
     raise AssertionError("no row count on the page")
+
+
+def assert_ok(at: AppTest) -> None:
+    """No exception and no error message on the page."""
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def submit_form(at: AppTest, prefix: str, button_key: str, settings: dict) -> AppTest:
+    """Set a form's widgets by their key names (``<prefix>.<name>``) and press its button."""
+    widgets = (*at.number_input, *at.selectbox, *at.multiselect, *at.text_input, *at.radio, *at.checkbox)
+    for name, value in settings.items():
+        next(w for w in widgets if w.key == f"{prefix}.{name}").set_value(value)
+    return at.button(key=button_key).click().run()
+
+
+def warning_texts(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [d.proto.label for d in at.get("download_button")]

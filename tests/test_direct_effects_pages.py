@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from page_fixtures import demo_db, demo_template, new_app, open_page  # noqa: F401 - pytest fixtures
+from page_fixtures import (assert_ok, demo_db, demo_template, download_labels, new_app, open_page,  # noqa: F401
+                           submit_form, warning_texts)
 
 from estimation.direct_effects import DirectEffectsSpec, DirectGain, NotApplicable, TestStatistic
 from storage.ingest import IngestRequest, ingest_file
@@ -27,33 +28,15 @@ def page(demo_db):
     return open_page(new_app().run(), PAGE)
 
 
-def _ok(at) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
 def _run(at, **settings):
     """Set the form's widgets (by their key names) and press Run."""
-    for name, value in {"bootstrap_reps": 0, **settings}.items():
-        key = f"direct_effects.{name}"
-        widget = next(w for w in (*at.number_input, *at.selectbox, *at.multiselect, *at.radio, *at.checkbox)
-                      if w.key == key)
-        widget.set_value(value)
-    return at.button(key=keys.DIRECT_EFFECTS_RUN_BUTTON).click().run()
-
-
-def _warnings(at) -> list[str]:
-    return [w.value for w in at.warning]
-
-
-def _downloads(at) -> list[str]:
-    return [d.proto.label for d in at.get("download_button")]
+    return submit_form(at, "direct_effects", keys.DIRECT_EFFECTS_RUN_BUTTON, {"bootstrap_reps": 0, **settings})
 
 
 # --- the page --------------------------------------------------------------------------------
 
 def test_page_opens_on_the_demo_with_the_settings_and_no_estimate(page):
-    _ok(page)
+    assert_ok(page)
     assert [t.value for t in page.title] == ["Direct effects"]
     assert any("No linkage run exists yet" in i.value for i in page.info)
     assert page.radio(key=keys.DIRECT_EFFECTS_LINKS).options == [ude.LINK_LABELS["final"], ude.LINK_LABELS["truth"]]
@@ -67,7 +50,7 @@ def test_page_opens_on_the_demo_with_the_settings_and_no_estimate(page):
 
 def test_a_run_with_true_links_shows_the_figure_the_table_eta_and_downloads(page, demo_db):
     _run(page, bootstrap_reps=99)
-    _ok(page)
+    assert_ok(page)
     stored = direct_effects.stored_estimates(demo_db)
     assert len(stored) == 1
     result = stored.iloc[0]["result"]
@@ -85,20 +68,20 @@ def test_a_run_with_true_links_shows_the_figure_the_table_eta_and_downloads(page
     boot = next(v for label, v in zip(labels, values) if label.startswith("Wild cluster bootstrap p"))
     assert boot == f"{result['bootstrap_p']:.3f}"
     assert any("F(4, 6)" in v for v in values)  # the pre-trend test
-    eta = [w for w in _warnings(page) if "η is not available" in w]
+    eta = [w for w in warning_texts(page) if "η is not available" in w]
     assert eta and "β_7 is not identified" in eta[0] and "τ = 0, 1, 2" in eta[0]
     assert any("Not identified: τ = 3, 4, 5, 6, 7" in c.value for c in page.caption)
     assert {"Stata (.dta)", "Parquet", "CSV", "Table as shown (CSV)", "Coefficients, full precision (CSV)",
             "Balance (CSV)", "Matches (CSV)", "Unmatched losers (CSV)", "Sample sizes (CSV)", "PNG", "SVG",
-            "Stored estimates (CSV)"} <= set(_downloads(page))
+            "Stored estimates (CSV)"} <= set(download_labels(page))
     assert services.audit_log(demo_db, limit=1).iloc[0]["action"] == "estimate"
     assert any(e.label.startswith(f"Estimate {stored.iloc[0]['estimate_id']}: log_sales") for e in page.expander)
 
     page.run()  # a rerun shows the same estimate without estimating again
-    _ok(page)
+    assert_ok(page)
     assert len(direct_effects.stored_estimates(demo_db)) == 1
     assert page.table[0].value.equals(table)
-    assert not any("data changed since" in w for w in _warnings(page))
+    assert not any("data changed since" in w for w in warning_texts(page))
 
 
 def test_the_session_estimate_says_when_the_data_changed_since(page, demo_db):
@@ -108,15 +91,15 @@ def test_the_session_estimate_says_when_the_data_changed_since(page, demo_db):
     edited.loc[0, "name"] = "시험지역"
     assert services.save_table_edits(demo_db, "regions", rows["_row_id"].tolist(), edited, "tester").change_set_id
     page.run()
-    _ok(page)
-    assert any("The data changed since this estimate" in w for w in _warnings(page))
+    assert_ok(page)
+    assert any("The data changed since this estimate" in w for w in warning_texts(page))
     shown = next(d.value for d in page.dataframe if "data changed since" in d.value.columns)
     assert shown["data changed since"].tolist() == ["yes"]
 
 
 def test_eta_at_an_identified_period(page, demo_db):
     _run(page, eta_tau=2, sigma=4.0)
-    _ok(page)
+    assert_ok(page)
     beta = next(c for c in direct_effects.stored_estimates(demo_db).iloc[0]["result"]["coefficients"]
                 if c["event_time"] == 2)["estimate"]
     message = page.success[0].value
@@ -128,14 +111,14 @@ def test_robustness_panel_runs_on_the_estimate_and_is_stored(page, demo_db):
     _run(page, eta_tau=2)
     assert keys.DIRECT_EFFECTS_ROBUSTNESS not in page.session_state
     page.button(key=keys.DIRECT_EFFECTS_ROBUSTNESS_BUTTON).click().run()
-    _ok(page)
+    assert_ok(page)
     panels = direct_effects.stored_estimates(demo_db, direct_effects.ROBUSTNESS_KIND)
     assert len(panels) == 1
     panel_id, table, estimate_id = page.session_state[keys.DIRECT_EFFECTS_ROBUSTNESS]
     assert panel_id == panels.iloc[0]["estimate_id"] and estimate_id == page.session_state[keys.DIRECT_EFFECTS_RUN].estimate_id
     assert table["beta"].notna().all() and table["variant"].str.fullmatch("k = 1").any()
     assert any(f"Stored as estimate {panel_id}" in c.value for c in page.caption)
-    assert "Robustness panel (CSV)" in _downloads(page)
+    assert "Robustness panel (CSV)" in download_labels(page)
     assert page.button(key=keys.DIRECT_EFFECTS_POOLED_BUTTON).disabled  # nothing ticked yet
 
 
@@ -158,8 +141,8 @@ def test_robustness_rows_for_reading_and_the_ticked_choice():
 ])
 def test_a_bad_setting_is_a_plain_message_and_stores_nothing(page, demo_db, settings, said):
     _run(page, **settings)
-    _ok(page)
-    assert any(w.startswith("Not estimated:") and said in w for w in _warnings(page)), _warnings(page)
+    assert_ok(page)
+    assert any(w.startswith("Not estimated:") and said in w for w in warning_texts(page)), warning_texts(page)
     assert direct_effects.stored_estimates(demo_db).empty
 
 
@@ -170,16 +153,16 @@ def test_data_without_losers_is_a_plain_message(page, demo_db):
                             data=contracts.to_csv(index=False).encode("utf-8"))
     assert ingest_file(demo_db, request).written
     _run(page)
-    _ok(page)
-    assert any("No losers" in w and "Nothing was stored" in w for w in _warnings(page)), _warnings(page)
+    assert_ok(page)
+    assert any("No losers" in w and "Nothing was stored" in w for w in warning_texts(page)), warning_texts(page)
     assert direct_effects.stored_estimates(demo_db).empty
     assert not page.get("vega_lite_chart")
 
 
 def test_final_links_without_a_linkage_run_point_to_the_linkage_page(page, demo_db):
     _run(page, links="final")
-    _ok(page)
-    assert any("no linkage run exists yet" in w for w in _warnings(page))
+    assert_ok(page)
+    assert any("no linkage run exists yet" in w for w in warning_texts(page))
     assert [link.proto.page for link in page.get("page_link")] == ["linkage", "linkage"]  # the notice and the error
     assert direct_effects.stored_estimates(demo_db).empty
 
@@ -187,11 +170,11 @@ def test_final_links_without_a_linkage_run_point_to_the_linkage_page(page, demo_
 def test_the_page_works_on_an_empty_database(page, demo_db):
     services.undo(demo_db, "tester")  # undoing the demo load empties every table
     page.run()
-    _ok(page)
+    assert_ok(page)
     assert page.radio(key=keys.DIRECT_EFFECTS_LINKS).options == [ude.LINK_LABELS["final"]]  # truth: demo only
     _run(page)
-    _ok(page)
-    assert any("no linkage run exists yet" in w for w in _warnings(page))
+    assert_ok(page)
+    assert any("no linkage run exists yet" in w for w in warning_texts(page))
 
 
 # --- pure helpers ------------------------------------------------------------------------------

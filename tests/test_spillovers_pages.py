@@ -8,7 +8,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from page_fixtures import demo_db, demo_template, new_app, open_page  # noqa: F401 - pytest fixtures
+from page_fixtures import (assert_ok, demo_db, demo_template, download_labels, new_app, open_page,  # noqa: F401
+                           submit_form, warning_texts)
 
 from estimation.spillovers import EstimationError, NotApplicable, SpilloversSpec
 from estimation.spillovers.iv import ConfidenceSet
@@ -27,32 +28,15 @@ def page(demo_db):
     return open_page(new_app().run(), PAGE)
 
 
-def _ok(at) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
 def _run(at, **settings):
     """Set the form's widgets (by their key names) and press Run."""
-    for name, value in settings.items():
-        key = f"spillovers.{name}"
-        widget = next(w for w in (*at.number_input, *at.selectbox, *at.text_input, *at.radio) if w.key == key)
-        widget.set_value(value)
-    return at.button(key=keys.SPILLOVERS_RUN_BUTTON).click().run()
-
-
-def _warnings(at) -> list[str]:
-    return [w.value for w in at.warning]
-
-
-def _downloads(at) -> list[str]:
-    return [d.proto.label for d in at.get("download_button")]
+    return submit_form(at, "spillovers", keys.SPILLOVERS_RUN_BUTTON, settings)
 
 
 # --- the page --------------------------------------------------------------------------------
 
 def test_page_opens_on_the_demo_with_the_settings_and_no_estimate(page):
-    _ok(page)
+    assert_ok(page)
     assert [t.value for t in page.title] == ["Spillovers"]
     assert any("No linkage run exists yet" in i.value for i in page.info)
     assert page.radio(key=keys.SPILLOVERS_LINKS).value == "truth"  # no linkage run: the demo's true links
@@ -68,7 +52,7 @@ def test_page_opens_on_the_demo_with_the_settings_and_no_estimate(page):
 
 def test_a_run_with_true_links_shows_both_panels_delta_and_downloads(page, demo_db):
     _run(page)
-    _ok(page)
+    assert_ok(page)
     stored = spillovers.stored_spillovers(demo_db)
     assert len(stored) == 1
     result = stored.iloc[0]["result"]
@@ -94,19 +78,19 @@ def test_a_run_with_true_links_shows_both_panels_delta_and_downloads(page, demo_
         assert "Region fixed effects" in labels and "Predicted group sales share" in labels
     assert any("Panel A. Local spillover" in m.value for m in page.markdown)
     assert any("Panel B. Local complementarity" in m.value for m in page.markdown)
-    weak = [w for w in _warnings(page) if "instrument is weak under two-way clustering" in w]
+    weak = [w for w in warning_texts(page) if "instrument is weak under two-way clustering" in w]
     assert len(weak) == 2 and all("Anderson–Rubin" in w for w in weak)
     assert any("(6) + industrial complexes: unavailable" in c.value for c in page.caption)
     delta = page.success[0].value
     assert delta.startswith(f"**δ = {result['delta']:.4f}**") and "latest_spillover" in delta
     assert result["delta"] == pytest.approx(result["delta_beta"] / 4)
     assert {"Table 1 as shown (CSV)", "IV columns (CSV)", "First stages (CSV)", "Placebo, Panel A (CSV)", "CSV",
-            "Stata (.dta)", "Parquet", "Stored estimates (CSV)"} <= set(_downloads(page))
+            "Stata (.dta)", "Parquet", "Stored estimates (CSV)"} <= set(download_labels(page))
     assert any(e.label.startswith(f"Estimate {run.estimate_id}: δ = ") for e in page.expander)
     assert any("ivreghdfe dy y0 dpgs (dshare = dz)" in c.value for c in page.code)
 
     page.run()  # a rerun shows the same estimate without estimating again
-    _ok(page)
+    assert_ok(page)
     assert len(spillovers.stored_spillovers(demo_db)) == 1
     assert page.table[0].value.equals(panel_a)
 
@@ -118,9 +102,9 @@ def test_a_run_with_true_links_shows_both_panels_delta_and_downloads(page, demo_
 ])
 def test_a_bad_setting_is_a_plain_message_and_stores_nothing(page, demo_db, settings, said):
     _run(page, **settings)
-    _ok(page)
+    assert_ok(page)
     assert any(w.startswith("Not estimated:") and said in w and "Nothing was stored" in w
-               for w in _warnings(page)), _warnings(page)
+               for w in warning_texts(page)), warning_texts(page)
     assert spillovers.stored_spillovers(demo_db).empty
     assert keys.SPILLOVERS_RUN not in page.session_state
 
@@ -131,16 +115,16 @@ def test_balance_sheets_without_business_groups_are_a_plain_message(page, demo_d
                             data=sheets.to_csv(index=False).encode("utf-8"))
     assert ingest_file(demo_db, request).written
     _run(page)
-    _ok(page)
+    assert_ok(page)
     assert any(w.startswith("Not estimated:") and "business_group is empty" in w and "Balance sheets page" in w
-               for w in _warnings(page)), _warnings(page)
+               for w in warning_texts(page)), warning_texts(page)
     assert spillovers.stored_spillovers(demo_db).empty
 
 
 def test_final_links_without_a_linkage_run_point_to_the_linkage_page(page, demo_db):
     _run(page, links="final")
-    _ok(page)
-    assert any("no linkage run exists yet" in w for w in _warnings(page))
+    assert_ok(page)
+    assert any("no linkage run exists yet" in w for w in warning_texts(page))
     assert [link.proto.page for link in page.get("page_link")] == ["linkage", "linkage"]  # the notice and the error
     assert spillovers.stored_spillovers(demo_db).empty
 

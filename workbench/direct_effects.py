@@ -350,10 +350,7 @@ class StoredGain:
     sources: tuple[str, ...]  # the change sets used, e.g. "change set 1: demo"
 
     def describe(self) -> str:
-        value = "η not available" if self.eta is None else f"η = {self.eta:.4f} (se {self.eta_se:.4f})"
-        flags = (" · SYNTHETIC DEMO" if self.synthetic_demo else "") + (" · data changed since" if self.stale else "")
-        return (f"{value}, σ = {self.sigma:g} — estimate {self.estimate_id} of {self.created_at}: {self.note}; "
-                f"{self.links} links; {', '.join(self.sources) or 'no data'}{flags}")
+        return describe_stored("η", self.eta, self.eta_se, self)
 
 
 def latest_direct_gain(db: Database) -> StoredGain | None:
@@ -363,17 +360,32 @@ def latest_direct_gain(db: Database) -> StoredGain | None:
     if stored.empty:
         return None
     row = stored.iloc[0]
-    result, provenance = row["result"], row["provenance"]
-    sources = tuple(f"change set {c['change_set_id']}: {c['kind']}" + (f" {c['file_name']}" if c.get("file_name") else "")
-                    for c in provenance.get("change_sets", []))
+    result = row["result"]
     return StoredGain(estimate_id=int(row["estimate_id"]), eta=result.get("eta"), eta_se=result.get("eta_se"),
                       beta=result.get("eta_beta"), sigma=float(result.get("sigma")),
                       note=result.get("eta_reason") or result.get("eta_note") or "",
-                      outcome=result.get("outcome"), created_at=str(row["created_at"])[:19],
-                      links=(provenance.get("links") or {}).get("source", "?"),
-                      data_version=int(provenance.get("data_version", -1)),
-                      stale=_changed_since(db, int(provenance.get("data_version", 0))),
-                      synthetic_demo=bool(provenance.get("synthetic_demo")), sources=sources)
+                      outcome=result.get("outcome"), **provenance_summary(db, row))
+
+
+def provenance_summary(db: Database, row: pd.Series) -> dict:
+    """What the model pages show of a stored estimate's provenance: created_at, links, data_version,
+    stale (the data changed since), synthetic_demo and sources ("change set 1: demo", …)."""
+    provenance = row["provenance"]
+    version = int(provenance.get("data_version", 0))
+    sources = tuple(f"change set {c['change_set_id']}: {c['kind']}" + (f" {c['file_name']}" if c.get("file_name") else "")
+                    for c in provenance.get("change_sets", []))
+    return {"created_at": str(row["created_at"])[:19], "links": (provenance.get("links") or {}).get("source", "?"),
+            "data_version": version, "stale": _changed_since(db, version),
+            "synthetic_demo": bool(provenance.get("synthetic_demo")), "sources": sources}
+
+
+def describe_stored(symbol: str, value: float | None, se: float | None, stored) -> str:
+    """One line for a stored parameter (η or δ) and where it came from, e.g. "η = 1.1369 (se 0.0096),
+    σ = 5 — estimate 4 of 2026-11-22 16:27:58: β_7 of log_sales; truth links; change set 1: demo"."""
+    text = f"{symbol} not available" if value is None else f"{symbol} = {value:.4f} (se {se:.4f})"
+    flags = (" · SYNTHETIC DEMO" if stored.synthetic_demo else "") + (" · data changed since" if stored.stale else "")
+    return (f"{text}, σ = {stored.sigma:g} — estimate {stored.estimate_id} of {stored.created_at}: {stored.note}; "
+            f"{stored.links} links; {', '.join(stored.sources) or 'no data'}{flags}")
 
 
 def _changed_since(db: Database, version: int) -> bool:

@@ -132,10 +132,7 @@ class StoredSpillover:
     sources: tuple[str, ...]
 
     def describe(self) -> str:
-        value = "δ not available" if self.delta is None else f"δ = {self.delta:.4f} (se {self.delta_se:.4f})"
-        flags = (" · SYNTHETIC DEMO" if self.synthetic_demo else "") + (" · data changed since" if self.stale else "")
-        return (f"{value}, σ = {self.sigma:g} — estimate {self.estimate_id} of {self.created_at}: {self.note}; "
-                f"{self.links} links; {', '.join(self.sources) or 'no data'}{flags}")
+        return _de.describe_stored("δ", self.delta, self.delta_se, self)
 
 
 def latest_spillover(db: Database) -> StoredSpillover | None:
@@ -144,17 +141,11 @@ def latest_spillover(db: Database) -> StoredSpillover | None:
     if stored.empty:
         return None
     row = stored.iloc[0]
-    result, provenance = row["result"], row["provenance"]
-    sources = tuple(f"change set {c['change_set_id']}: {c['kind']}" + (f" {c['file_name']}" if c.get("file_name") else "")
-                    for c in provenance.get("change_sets", []))
-    version = int(provenance.get("data_version", 0))
+    result = row["result"]
     return StoredSpillover(estimate_id=int(row["estimate_id"]), delta=result.get("delta"),
                            delta_se=result.get("delta_se"), beta=result.get("delta_beta"),
                            sigma=float(result.get("sigma")), note=result.get("delta_note") or "",
-                           created_at=str(row["created_at"])[:19],
-                           links=(provenance.get("links") or {}).get("source", "?"), data_version=version,
-                           stale=_de._changed_since(db, version), synthetic_demo=bool(provenance.get("synthetic_demo")),
-                           sources=sources)
+                           **_de.provenance_summary(db, row))
 
 
 SAMPLE_COLUMNS = ["firm_id", "diff_set", "t0", "t1", "region", "sector", "group", "sector_group", "cl_region",
