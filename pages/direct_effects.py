@@ -234,16 +234,6 @@ else:
                 ui.show_error(err)
 
 # --- stored estimates ------------------------------------------------------------------------------
-st.subheader("Stored estimates")
 stored = ude.stored()
-if stored.empty:
-    st.caption("No direct-effects estimate is stored yet.")
-else:
-    shown = ude.stored_table(stored, ui.read("audit_log", 1000))
-    st.dataframe(shown, hide_index=True)
-    st.caption("Newest first; the model pages use the newest estimate's η. *Data changed since*: the data were "
-               "changed after the estimate (estimates are records: undo leaves them).")
-    ui.download_frame(shown, "direct-effects-estimates", "Stored estimates (CSV)")
-    for _, row in stored.head(10).iterrows():
-        with st.expander(ude.provenance_label(row)):
-            st.json({"settings": row["settings"], "provenance": row["provenance"]}, expanded=2)
+ui.stored_estimates_section(stored, ude.stored_table(stored, ui.read("audit_log", 1000)), "direct-effects", "η",
+                            "direct-effects", ude.provenance_label)

@@ -155,16 +155,6 @@ else:
                    "and singleton fixed-effect groups.")
 
 # --- stored estimates ------------------------------------------------------------------------------
-st.subheader("Stored estimates")
 stored = usp.stored()
-if stored.empty:
-    st.caption("No spillover estimate is stored yet.")
-else:
-    shown = usp.stored_table(stored, ui.read("audit_log", 1000))
-    st.dataframe(shown, hide_index=True)
-    st.caption("Newest first; the model pages use the newest estimate's δ. *Data changed since*: the data were "
-               "changed after the estimate (estimates are records: undo leaves them).")
-    ui.download_frame(shown, "spillovers-estimates", "Stored estimates (CSV)")
-    for _, row in stored.head(10).iterrows():
-        with st.expander(usp.provenance_label(row)):
-            st.json({"settings": row["settings"], "provenance": row["provenance"]}, expanded=2)
+ui.stored_estimates_section(stored, usp.stored_table(stored, ui.read("audit_log", 1000)), "spillover", "δ",
+                            "spillovers", usp.provenance_label)

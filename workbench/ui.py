@@ -402,3 +402,22 @@ def _load(request: IngestRequest, key: Callable[[str], str]) -> None:
     st.session_state[key("upload_generation")] = st.session_state.get(key("upload_generation"), 0) + 1
     st.session_state.pop(key("upload_check"), None)
     st.rerun()
+
+
+def stored_estimates_section(stored: pd.DataFrame, shown: pd.DataFrame, what: str, parameter: str, name: str,
+                             label: Callable[[pd.Series], str]) -> None:
+    """The *Stored estimates* section of an estimation page: the table (``shown``, one row per
+    estimate of ``stored``, newest first) with its CSV download, then each of the newest ten's
+    settings and provenance in an expander titled ``label(row)``."""
+    st.subheader("Stored estimates")
+    if stored.empty:
+        st.caption(f"No {what} estimate is stored yet.")
+        return
+    st.dataframe(shown, hide_index=True)
+    st.caption(f"Newest first; the model pages use the newest estimate's {parameter}. *Data changed since*: the "
+               "data were changed after the estimate (estimates are records: undo leaves them).")
+    download_frame(shown, f"{name}-estimates", "Stored estimates (CSV)")
+    for _, row in stored.head(10).iterrows():
+        with st.expander(label(row)):
+            st.json({"settings": row["settings"], "provenance": row["provenance"]}, expanded=2)
+
