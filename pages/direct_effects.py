@@ -73,14 +73,8 @@ if submitted:
         st.session_state[keys.DIRECT_EFFECTS_RUN] = run
     except EstimationError as err:
         st.session_state[keys.DIRECT_EFFECTS_ERROR] = err
-if (error := st.session_state.get(keys.DIRECT_EFFECTS_ERROR)) is not None:
-    if error.code == "no_linkage_run":
-        st.warning("Not estimated: no linkage run exists yet, so there are no final links. Run the linkage "
-                   "first" + (", or choose the synthetic demo's true links." if demo else "."),
-                   icon=":material/warning:")
-        st.page_link(LINKAGE_PAGE, label="Run the linkage on the Linkage page", icon=":material/join:")
-    else:
-        st.warning(f"Not estimated: {error} {ude.error_hint(error)} Nothing was stored.", icon=":material/warning:")
+error = st.session_state.get(keys.DIRECT_EFFECTS_ERROR)
+ui.show_estimation_error(error, ude.error_hint(error) if error is not None else "", LINKAGE_PAGE)
 
 # --- the estimate of this session ----------------------------------------------------------------
 if run is None:

@@ -24,10 +24,11 @@ st.dataframe(ux.results_frame(stored), hide_index=True)
 st.caption("Calibration (Table 2) and counterfactuals (Table 3): no calibration is stored yet (issue 7).")
 
 st.subheader("Export a table")
-choices = [int(i) for i in stored["estimate_id"] if stored.set_index("estimate_id").loc[i, "kind"] in ux.KIND_WHAT]
+by_id = stored.set_index("estimate_id", drop=False)
+choices = [int(i) for i in by_id.index[by_id["kind"].isin(list(ux.KIND_WHAT))]]
 chosen = st.selectbox("Result", choices, key=keys.EXPORTS_RESULT)
 if chosen is not None:
-    row = stored.set_index("estimate_id").loc[chosen]
+    row = by_id.loc[chosen]
     layout = exports.table_layout(ui.db(), ux.KIND_WHAT[row["kind"]], chosen)
     labels = st.data_editor({"label": list(layout.columns)}, key=keys.EXPORTS_LABELS, num_rows="fixed")
     layout = layout.relabel(dict(zip(layout.columns, labels["label"])))
@@ -46,8 +47,7 @@ else:
     left, right = st.columns(2)
     a = left.selectbox("Result A", ids, index=1, key=keys.EXPORTS_COMPARE_A)
     b = right.selectbox("Result B", ids, index=0, key=keys.EXPORTS_COMPARE_B)
-    rows = {int(r["estimate_id"]): r for _, r in stored.iterrows()}
-    diff = ux.compare_runs(rows[a], rows[b])
+    diff = ux.compare_runs(by_id.loc[a], by_id.loc[b])
     if diff.empty:
         st.success("Same settings, data, links and code.")
     else:
@@ -57,9 +57,11 @@ st.subheader("Replication bundle")
 st.caption("Raw uploaded files, tables, figures, a provenance manifest and rebuild.py, which rebuilds a fresh "
            "database through the command line and checks every number (also: `python -m workbench bundle OUT.zip`).")
 if st.button("Build the replication bundle", key=keys.EXPORTS_BUNDLE_BUTTON):
-    with tempfile.TemporaryDirectory() as folder:
+    with st.status("Building the bundle: raw files, tables, figures, manifest…") as status, \
+            tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "bundle.zip"
         report = bundle.write_bundle(ui.db(), out)
         data = out.read_bytes()
+        status.update(label=f"Bundle built ({len(data) / 1e6:.1f} MB)", state="complete")
     st.text(report)
     ui.download_bytes("Download the bundle", lambda: data, "replication-bundle", "zip", "application/zip")

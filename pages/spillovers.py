@@ -59,7 +59,8 @@ st.caption("Run builds the long differences, estimates both panels of Table 1 (e
 if submitted:
     run = usp.estimate_from_form(lambda: usp.build_spec(outcome, radius, lag, sigma, differences, preferred), links,
                                  complexes_file) or run
-usp.show_run_error(st.session_state.get(keys.SPILLOVERS_ERROR), demo)
+error = st.session_state.get(keys.SPILLOVERS_ERROR)
+ui.show_estimation_error(error, usp.error_hint(error) if error is not None else "", LINKAGE_PAGE)
 
 # --- the estimate of this session ----------------------------------------------------------------
 if run is None:

@@ -421,3 +421,17 @@ def stored_estimates_section(stored: pd.DataFrame, shown: pd.DataFrame, what: st
         with st.expander(label(row)):
             st.json({"settings": row["settings"], "provenance": row["provenance"]}, expanded=2)
 
+
+def show_estimation_error(error: EstimationError | None, hint: str, linkage_page: str) -> None:
+    """The last Run's EstimationError as a plain message ("Nothing was stored"), with ``hint`` on what to
+    change; without a linkage run, a link to the Linkage page (and, on the demo, the true links)."""
+    if error is None:
+        return
+    if error.code != "no_linkage_run":
+        st.warning(f"Not estimated: {error} {hint} Nothing was stored.", icon=":material/warning:")
+        return
+    choose = ", or choose the synthetic demo's true links." if is_demo() else "."
+    st.warning(f"Not estimated: no linkage run exists yet, so there are no final links. Run the linkage first{choose}",
+               icon=":material/warning:")
+    st.page_link(linkage_page, label="Run the linkage on the Linkage page", icon=":material/join:")
+

@@ -23,7 +23,6 @@ from estimation.spillovers.table import WEAK_F, table1
 from workbench import spillovers, ui
 from workbench import state_keys as keys
 from workbench.ui_direct_effects import changed_since, estimate_cell, statistic_cell
-from workbench.ui_linkage import LINKAGE_PAGE
 
 IV_COLUMNS = tuple(c for c in COLUMNS if c.method == "IV")
 COLUMN_LABELS = {c.key: c.label for c in COLUMNS}
@@ -452,16 +451,3 @@ def estimate_from_form(make_spec, links: str, upload) -> SessionRun | None:
         return None
     st.session_state[keys.SPILLOVERS_RUN] = run
     return run
-
-
-def show_run_error(error: EstimationError | None, demo: bool) -> None:
-    """The last Run's EstimationError as a plain message; without a linkage run, a link to the Linkage page."""
-    if error is None:
-        return
-    if error.code != "no_linkage_run":
-        st.warning(f"Not estimated: {error} {error_hint(error)} Nothing was stored.", icon=":material/warning:")
-        return
-    choose = ", or choose the synthetic demo's true links." if demo else "."
-    st.warning(f"Not estimated: no linkage run exists yet, so there are no final links. Run the linkage first{choose}",
-               icon=":material/warning:")
-    st.page_link(LINKAGE_PAGE, label="Run the linkage on the Linkage page", icon=":material/join:")
