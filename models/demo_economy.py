@@ -14,7 +14,12 @@ tool can be checked against the truth:
 * a region-sector shock η_njt raising both adoption and growth (OLS biased up);
 * random foreign cancellations (valid losers), non-random domestic ones.
 
-Pure numpy/pandas; the same seed gives identical tables.
+It also supplies the quantitative model's inputs (model sectors, input-output
+shares, sector accounts, regional activity, populations, roads; format in
+docs/model-inputs-format.md), made consistent with these tables by
+``models/_demo_model_inputs.py``.
+
+Pure numpy/pandas (scipy for the road graph's connectivity); the same seed gives identical tables.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import _demo_model_inputs as mi
 from . import _demo_names as nm
 
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -35,6 +41,13 @@ SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
                   "status", "canceled_by", "cancel_year", "cancel_reason", "source_ref"),
     "credit": ("firm_id", "year", "amount"),
     "trade_fairs": ("firm_id", "year", "participations", "revenue"),
+    # inputs of the quantitative model (docs/model-inputs-format.md; made in models/_demo_model_inputs.py)
+    "model_sectors": ("sector", "name", "kind"),
+    "input_output": ("user", "input", "share"),
+    "sector_years": ("sector", "year", "gross_output", "value_added", "exports", "imports", "ppi", "tariff"),
+    "region_sectors": ("region", "sector", "year", "value_added", "gross_output"),
+    "populations": ("region", "year", "population"),
+    "roads": ("from_node", "to_node", "km", "highway", "name"),
 }
 
 # name, lat, lon, sea port, size weight, hub sectors (0-based: 4 chemicals, 6 metals, 7 machinery, 8 electronics)
@@ -559,6 +572,10 @@ def generate_demo_economy(settings: DemoSettings = DemoSettings()) -> DemoEconom
                                    "factor": [round(237.0 / _us_cpi(int(y)), 4) for y in years]}),
         "balance_sheets": bs, "contracts": contracts, "credit": credit, "trade_fairs": fairs,
     }
+    # The model inputs draw from their own stream, so the streams above (and their tables) are unchanged.
+    size_weights = np.array([r[4] for r in _REGIONS[: s.n_regions]])
+    tables |= mi.model_input_tables(regions, tables["sectors"], bs, size_weights, years, coverage,
+                                    np.random.default_rng([s.seed, 7]), great_circle_km)
     tables = {k: v[list(SPEC_COLUMNS[k])] for k, v in tables.items()}
     latent = _latent_panel(s, firms, ids, alive, observed, adopt_year, share, prob, recs, eta, psi, u,
                            direct, omega, x, log_sales)

@@ -110,6 +110,29 @@ _V3_STATEMENTS = (
 )
 
 
+_MODEL_INPUT_COLUMNS_V4 = {
+    "model_sectors": "sector VARCHAR, name VARCHAR, kind VARCHAR",
+    "input_output": "user VARCHAR, input VARCHAR, share DOUBLE",
+    "sector_years": (
+        "sector VARCHAR, year BIGINT, gross_output DOUBLE, value_added DOUBLE, exports DOUBLE, "
+        "imports DOUBLE, ppi DOUBLE, tariff DOUBLE"
+    ),
+    "region_sectors": "region VARCHAR, sector VARCHAR, year BIGINT, value_added DOUBLE, gross_output DOUBLE",
+    "populations": "region VARCHAR, year BIGINT, population DOUBLE",
+    "roads": "from_node VARCHAR, to_node VARCHAR, km DOUBLE, highway BOOLEAN, name VARCHAR",
+}
+
+# The quantitative model's inputs (docs/model-inputs-format.md): six more versioned upload tables.
+_V4_STATEMENTS = tuple(
+    statement
+    for table, columns in _MODEL_INPUT_COLUMNS_V4.items()
+    for statement in (
+        f"CREATE TABLE {table} ({columns}, {INTERNAL})",
+        f"CREATE TABLE {table}__archive ({columns}, {INTERNAL}, _archived_by BIGINT NOT NULL)",
+    )
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -122,6 +145,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "demo ground truth; links, matches, estimates, model runs", _V2_STATEMENTS),
     Migration(3, "linkage runs, candidates, issues, standardized names; versioned link decisions",
               _V3_STATEMENTS),
+    Migration(4, "quantitative-model inputs: model sectors, input-output shares, sector accounts, "
+                 "regional activity, populations, roads", _V4_STATEMENTS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -229,10 +229,112 @@ LINK_DECISIONS = TableSpec(
     order_by=("contract_id", "_row_id"),
 )
 
+# --- inputs of the quantitative model (docs/model-inputs-format.md) -------------------------
+
+#: Kinds of the quantitative model's broad sectors. Balance-sheet sectors map to them through
+#: ``sectors.heavy``: heavy → ``heavy``, not heavy → ``light``.
+MODEL_SECTOR_KINDS = ("commodities", "light", "heavy", "services")
+
+MODEL_SECTORS = TableSpec(
+    name="model_sectors",
+    title="Model sectors",
+    description="The quantitative model's broad sectors (commodities, light, heavy, services).",
+    columns=(
+        ColumnSpec("sector", "text", True, description="model-sector code"),
+        ColumnSpec("name", "text"),
+        ColumnSpec("kind", "text", True, allowed=MODEL_SECTOR_KINDS,
+                   description="balance-sheet sectors with heavy = true map to the heavy kind, others to light"),
+    ),
+    key=("sector",),
+    order_by=("sector",),
+)
+
+INPUT_OUTPUT = TableSpec(
+    name="input_output",
+    title="Input-output shares",
+    description="Cobb-Douglas shares from an input-output table; each user's shares sum to 1.",
+    columns=(
+        ColumnSpec("user", "text", True,
+                   description="model-sector code, or households for the consumption shares α_j"),
+        ColumnSpec("input", "text", True, description="model-sector code, or labour for the labour share γ^L_j"),
+        ColumnSpec("share", "number", True, minimum=0, maximum=1, description="the user's cost or budget share"),
+    ),
+    key=("user", "input"),
+    order_by=("user", "input"),
+)
+
+SECTOR_YEARS = TableSpec(
+    name="sector_years",
+    title="Sector accounts",
+    description="National accounts by model sector and year.",
+    columns=(
+        ColumnSpec("sector", "text", True, description="model-sector code, present in model_sectors"),
+        _year(),
+        _money("gross_output", required=True),
+        _money("value_added"),
+        _money("exports"),
+        _money("imports"),
+        ColumnSpec("ppi", "number", positive=True, description="producer price index, any base"),
+        ColumnSpec("tariff", "number", minimum=0, description="average import tariff rate; 0.25 = 25 %"),
+    ),
+    key=("sector", "year"),
+    references=(Reference("sector", "model_sectors", "sector"),),
+    order_by=("sector", "year"),
+)
+
+REGION_SECTORS = TableSpec(
+    name="region_sectors",
+    title="Regional activity",
+    description="Value added (and gross output) by region, model sector and year.",
+    columns=(
+        ColumnSpec("region", "text", True, description="region code, present in regions"),
+        ColumnSpec("sector", "text", True, description="model-sector code, present in model_sectors"),
+        _year(),
+        _money("value_added", required=True),
+        _money("gross_output"),
+    ),
+    key=("region", "sector", "year"),
+    references=(
+        Reference("region", "regions", "region"),
+        Reference("sector", "model_sectors", "sector"),
+    ),
+    order_by=("year", "region", "sector"),
+)
+
+POPULATIONS = TableSpec(
+    name="populations",
+    title="Populations",
+    description="Population by region and year.",
+    columns=(
+        ColumnSpec("region", "text", True, description="region code, present in regions"),
+        _year(),
+        ColumnSpec("population", "number", True, positive=True),
+    ),
+    key=("region", "year"),
+    references=(Reference("region", "regions", "region"),),
+    order_by=("year", "region"),
+)
+
+ROADS = TableSpec(
+    name="roads",
+    title="Roads",
+    description="The road graph: one row per road segment, usable both ways.",
+    columns=(
+        ColumnSpec("from_node", "text", True, description="a region code or a junction name"),
+        ColumnSpec("to_node", "text", True, description="a region code or a junction name"),
+        ColumnSpec("km", "number", True, positive=True, description="road length"),
+        ColumnSpec("highway", "boolean", True,
+                   description="part of the Gyeongbu Expressway or another highway"),
+        ColumnSpec("name", "text", description="e.g. 경부고속도로"),
+    ),
+    order_by=("from_node", "to_node"),
+)
+
 #: Upload tables in load order: a table comes after every table it refers to.
 UPLOAD_TABLES: dict[str, TableSpec] = {
     spec.name: spec
-    for spec in (REGIONS, SECTORS, DEFLATORS, BALANCE_SHEETS, CONTRACTS, CREDIT, TRADE_FAIRS)
+    for spec in (REGIONS, SECTORS, DEFLATORS, BALANCE_SHEETS, CONTRACTS, CREDIT, TRADE_FAIRS,
+                 MODEL_SECTORS, INPUT_OUTPUT, SECTOR_YEARS, REGION_SECTORS, POPULATIONS, ROADS)
 }
 
 #: Columns every stored upload table carries besides the spec's own.

@@ -31,9 +31,16 @@ SPEC = {
     "credit": ["firm_id", "year", "amount"],
     "trade_fairs": ["firm_id", "year", "participations", "revenue"],
     "deflators": ["year", "factor"],
+    "model_sectors": ["sector", "name", "kind"],
+    "input_output": ["user", "input", "share"],
+    "sector_years": ["sector", "year", "gross_output", "value_added", "exports", "imports", "ppi", "tariff"],
+    "region_sectors": ["region", "sector", "year", "value_added", "gross_output"],
+    "populations": ["region", "year", "population"],
+    "roads": ["from_node", "to_node", "km", "highway", "name"],
 }
 TEXT = {"contract_id", "firm_name", "foreign_firm", "foreign_country", "contract_type", "status", "canceled_by",
-        "cancel_reason", "source_ref", "firm_id", "sector", "region", "business_group", "name"}
+        "cancel_reason", "source_ref", "firm_id", "sector", "region", "business_group", "name", "kind", "user",
+        "input", "from_node", "to_node"}
 INTEGER = {"year", "participations"}
 MONEY = ["sales", "assets", "fixed_assets", "exports", "employment", "wage_bill", "materials"]
 
@@ -82,8 +89,8 @@ def test_column_types(t):
                 assert str(dtype) == "Int64"
             elif col in INTEGER:
                 assert dtype == np.int64, (name, col, dtype)
-            elif col == "heavy":
-                assert dtype == bool
+            elif col in ("heavy", "highway"):
+                assert dtype == bool, (name, col, dtype)
             else:
                 assert dtype == np.float64, (name, col, dtype)
 

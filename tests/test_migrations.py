@@ -27,6 +27,21 @@ def test_version_1_database_is_migrated_with_its_data(tmp_path):
     assert applied == [m.version for m in MIGRATIONS]
 
 
+def test_version_3_database_gets_the_model_input_tables(tmp_path):
+    path = tmp_path / "v3.duckdb"
+    migrate_to(path, 3)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO regions VALUES ('R01', '서울', 37.57, 126.98, 28, 1, 1, 2, NULL)")
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'roads'").fetchall()
+    con.close()
+    db = Database(path)
+    assert db.schema_version() == LATEST_VERSION >= 4
+    assert db.query("SELECT region FROM regions")["region"].tolist() == ["R01"]
+    for table in ("model_sectors", "input_output", "sector_years", "region_sectors", "populations", "roads"):
+        assert db.query(f"SELECT count(*) AS n FROM {table}").n.iloc[0] == 0, table
+        assert db.query(f"SELECT count(*) AS n FROM {table}__archive").n.iloc[0] == 0, table
+
+
 def test_migrated_tables_match_the_upload_spec(db):
     with db.connect() as con:
         for spec in VERSIONED_TABLES.values():

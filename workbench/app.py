@@ -24,9 +24,12 @@ from workbench import state_keys as keys  # noqa: E402
 
 PAGES_DIR = ROOT / "pages"
 DATA_TABLES = ("contracts", "balance_sheets", "regions", "sectors", "credit", "trade_fairs", "deflators")
+MODEL_TABLES = ("model_sectors", "input_output", "sector_years", "region_sectors", "populations", "roads")
 DATA_ICONS = {
     "contracts": "handshake", "balance_sheets": "account_balance", "regions": "map",
     "sectors": "factory", "credit": "payments", "trade_fairs": "storefront", "deflators": "percent",
+    "model_sectors": "category", "input_output": "grid_on", "sector_years": "monitoring",
+    "region_sectors": "location_city", "populations": "groups", "roads": "route",
 }
 
 
@@ -39,12 +42,12 @@ def db_path(argv: list[str]) -> str:
 
 
 def pages() -> dict[str, list[st.Page]]:
-    """The navigation: the Data section (overview + one page per record type), Linkage, Estimation, Models
-    and History."""
+    """The navigation: the Data section (overview + one page per record type), Model inputs (one page per
+    input table of the quantitative model), Linkage, Estimation, Models and History."""
     data = [st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",
                     url_path="overview", default=True)]
-    data += [st.Page(PAGES_DIR / f"data_{table}.py", title=ui.TITLES[table], url_path=table,
-                     icon=f":material/{DATA_ICONS[table]}:") for table in DATA_TABLES]
+    data += [_data_page(table) for table in DATA_TABLES]
+    model_inputs = [_data_page(table) for table in MODEL_TABLES]
     linkage = [st.Page(PAGES_DIR / "linkage.py", title="Linkage", icon=":material/join:", url_path="linkage"),
                st.Page(PAGES_DIR / "review.py", title="Review queue", icon=":material/rule:", url_path="review")]
     estimation = [st.Page(PAGES_DIR / "direct_effects.py", title="Direct effects", icon=":material/trending_up:",
@@ -56,8 +59,14 @@ def pages() -> dict[str, list[st.Page]]:
     results = [st.Page(PAGES_DIR / "exports.py", title="Exports", icon=":material/ios_share:", url_path="exports")]
     history = [st.Page(PAGES_DIR / "audit.py", title="Audit log & undo", icon=":material/history:",
                        url_path="audit")]
-    return {"Data": data, "Linkage": linkage, "Estimation": estimation, "Models": models, "Results": results,
-            "History": history}
+    return {"Data": data, "Model inputs": model_inputs, "Linkage": linkage, "Estimation": estimation,
+            "Models": models, "Results": results, "History": history}
+
+
+def _data_page(table: str) -> st.Page:
+    """The generic data page of upload table ``table`` (pages/data_<table>.py)."""
+    return st.Page(PAGES_DIR / f"data_{table}.py", title=ui.TITLES[table], url_path=table,
+                   icon=f":material/{DATA_ICONS[table]}:")
 
 
 def sidebar(path: str) -> None:

@@ -1,0 +1,5 @@
+"""Model sectors: upload, browse and hand-enter an input of the quantitative model (the generic data page)."""
+
+from workbench import ui
+
+ui.render_data_page("model_sectors")
