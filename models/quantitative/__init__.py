@@ -10,13 +10,15 @@ period by period (Q28). Pure numpy/scipy: no streamlit, no storage.
 Modules: ``spec`` (parameters, fundamentals, errors), ``pareto`` (bounded-Pareto moments, Q2),
 ``aggregates`` (the static map, Q3–Q25), ``equilibrium`` (the solve and its residuals), ``dynamics``
 (paths and steady states), ``examples`` (the nesting economy, random test economies), ``routes`` (iceberg
-costs from road routes, §11).
+costs from road routes, §11), ``counterfactuals`` (the big push against none: Figure 4, Table 3 Panels A–B,
+welfare; adoption or general subsidies, §§13–15), ``scenarios`` (Table 3 Panel C: temporary alterations during
+the policy, §15).
 """
 
 from __future__ import annotations
 
 from .aggregates import Aggregates, cutoffs_v, evaluate, unit_costs
-from .dynamics import Path, law_of_motion, solve_path
+from .dynamics import Path, at_period, law_of_motion, period_specs, solve_path
 from .equilibrium import (
            METHODS,
            Residuals,
@@ -32,6 +34,19 @@ from .examples import (
            random_spec,
 )
 from .pareto import clip_cutoff, tail_moment, tail_share
+from .scenarios import (
+           Scenario,
+           foreign_demand_held,
+           higher_tau_bar,
+           no_highway,
+           no_internal_trade,
+           paper_scenarios,
+           run_scenario,
+           run_scenarios,
+           scenario_inputs,
+           tariffs_held,
+           worse_xi,
+)
 from .routes import (
            PAPER_HIGHWAY_REDUCTION,
            effective_distances,
@@ -48,7 +63,10 @@ from .spec import (
 )
 
 __all__ = ["METHODS", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Fundamentals", "ModelError", "Path", "QuantSpec",
-           "Residuals", "SolverError", "StaticEquilibrium", "clip_cutoff", "closed_fundamentals", "cutoffs_v",
-           "effective_distances", "evaluate", "iceberg_costs", "initial_guess", "law_of_motion", "nested_simple_spec",
-           "port_distances", "random_fundamentals", "random_spec", "residuals", "solve_path", "solve_static",
-           "tail_moment", "tail_share", "unit_costs", "validate_fundamentals", "validate_spec"]
+           "Residuals", "Scenario", "SolverError", "StaticEquilibrium", "at_period", "clip_cutoff",
+           "closed_fundamentals", "cutoffs_v", "effective_distances", "evaluate", "foreign_demand_held",
+           "higher_tau_bar", "iceberg_costs", "initial_guess", "law_of_motion", "nested_simple_spec", "no_highway",
+           "no_internal_trade", "paper_scenarios", "period_specs", "port_distances", "random_fundamentals",
+           "random_spec", "residuals", "run_scenario", "run_scenarios", "scenario_inputs", "solve_path",
+           "solve_static", "tail_moment", "tail_share", "tariffs_held", "unit_costs", "validate_fundamentals",
+           "validate_spec", "worse_xi"]

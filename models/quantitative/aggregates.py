@@ -62,8 +62,8 @@ class Aggregates:
     retained_adopters: np.ndarray
     sales: np.ndarray          # R (Q17)
     exports: np.ndarray        # A^X XA
-    inputs: np.ndarray         # V (Q18)
-    subsidies: np.ndarray      # S (Q18)
+    inputs: np.ndarray         # V (Q18, G4): input spending at market prices
+    subsidies: np.ndarray      # S (Q18; with a general subsidy G5): adoption and general subsidies together
     adoption_spend: np.ndarray  # C^T M λ
     export_spend: np.ndarray    # C^X M χ
     profits: np.ndarray        # Π (Q19)
@@ -81,18 +81,23 @@ class Aggregates:
 
 def evaluate(spec: QuantSpec, fund: Fundamentals, lam_prev: np.ndarray, w: np.ndarray, P: np.ndarray,
              E: np.ndarray) -> Aggregates:
-    """The static map: given wages, price indices and spending, every aggregate of §§3–6."""
+    """The static map: given wages, price indices and spending, every aggregate of §§3–6.
+
+    With a general subsidy s^G (docs §14) every firm's unit cost is (1 − s^G)(1 − sT)c/z: q = 1 − s^G enters
+    the mill-price scale h (G2, hence K, A, A^X, Ω), input spending at market prices V (G4) and the subsidy
+    bill S (G5); s^G = 0 gives q = 1 and exactly the expressions without it."""
     a, fa = spec.arrays(), fund.arrays(spec)
     sigma, theta, kappa, mu = spec.sigma, spec.theta, spec.kappa, spec.mu
     xi, tau_bar, mass, adopting = a["xi"], a["tau_bar"], a["mass"], a["adopting"]
-    s = fa["subsidy"]
+    s, s_g = fa["subsidy"], fa["general_subsidy"]
+    q = 1 - s_g                                                          # (G1)
     e_r, eps = (1 + xi) * (sigma - 1), sigma * (1 + xi) - 1
 
     c, pc = unit_costs(spec, w, P)
     c_adopt = c if spec.adoption_bundle == "production" else np.broadcast_to(pc[:, None], c.shape)
     f = np.exp(spec.delta * np.asarray(lam_prev, dtype=float))
     base = f * fa["phi_min"]
-    h = mu * c / ((1 - tau_bar) * base ** (1 + xi))                       # §3
+    h = mu * c * q / ((1 - tau_bar) * base ** (1 + xi))                   # §3 with (G2)
     K = (1 - tau_bar) * base ** xi * h ** (1 - sigma) / sigma           # (Q8)
 
     dd = a["d"] ** (1 - sigma)                                           # d_nmj^{1−σ}
@@ -124,8 +129,8 @@ def evaluate(spec: QuantSpec, fund: Fundamentals, lam_prev: np.ndarray, w: np.nd
     omega1 = sigma * K * mass * g * (jet * MA + jeb * XA)               # (Q16)
     exports = AX * XA
     R = A * MA + exports                                                 # (Q17)
-    V = (omega0 + omega1 / (1 - s)) / mu                                 # (Q18)
-    S = s * omega1 / (mu * (1 - s))
+    V = (omega0 + omega1 / (1 - s)) / (mu * q)                           # (Q18), (G4)
+    S = s * omega1 / (mu * (1 - s)) + s_g * V                            # (G5)
     spend_t = np.where(adopting[None, :], np.where(np.isfinite(CT), CT, 0.0) * mass * lam, 0.0)
     spend_x = CX * mass * chi
     profits = (omega0 + omega1) / sigma - spend_t - spend_x              # (Q19)

@@ -15,28 +15,34 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .aggregates import unit_costs
-from .dynamics import Path, solve_path
+from .dynamics import Path, at_period, period_specs, solve_path
 from .equilibrium import StaticEquilibrium
 from .spec import Fundamentals, ModelError, QuantSpec
 
 #: the paper's discount factor for welfare (Section 6: "with a discount factor of 0.85"); a setting, not estimated
 PAPER_DISCOUNT = 0.85
 MEASURES = ("gdp_share", "export_intensity", "employment_share")
+SUBSIDY_KINDS = ("adoption", "general")
 
 
 @dataclass(frozen=True)
 class SubsidySchedule:
-    """A temporary adoption (input) subsidy: rate s in the 1-based ``periods``, on ``regions`` × ``sectors``
-    (None: every region; every sector that can adopt), zero in every other period and cell."""
+    """A temporary subsidy: rate s in the 1-based ``periods``, on ``regions`` × ``sectors`` (None: every region;
+    every sector that can adopt), zero in every other period and cell. ``kind="adoption"`` (the paper's big
+    push) subsidises adopters' inputs, s_nj; ``kind="general"`` every firm's inputs, adopter or not, s^G_nj
+    (docs §14)."""
 
     rate: float
     periods: tuple = (1, 2)
     regions: tuple | None = None
     sectors: tuple | None = None
+    kind: str = "adoption"
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rate) and 0 <= self.rate < 1):
             raise ModelError(f"subsidy rate {self.rate:g} must be in [0, 1)")
+        if self.kind not in SUBSIDY_KINDS:
+            raise ModelError(f"subsidy kind {self.kind!r}: one of {', '.join(SUBSIDY_KINDS)}")
         if len(self.periods) == 0 or any(int(p) != p or p < 1 for p in self.periods):
             raise ModelError("policy periods must be a non-empty set of integers ≥ 1 (period 1 is the first solved)")
 
@@ -67,6 +73,8 @@ class Measures:
     employment: np.ndarray            # (N, J) workers by region-sector; rows sum to L_n
     value_added: np.ndarray           # (N, J)
     real_income: np.ndarray           # (N,) I_n / (P^C_n L_n)
+    sector_sales: np.ndarray          # (J,) gross output Σ_n R_nj at mill prices (P1)
+    sector_output: np.ndarray         # (J,) real gross output Σ_n R_nj / P^H_j (P2–P3)
 
 
 def value_added(spec: QuantSpec, eq: StaticEquilibrium) -> np.ndarray:
@@ -85,6 +93,14 @@ def employment(spec: QuantSpec, eq: StaticEquilibrium) -> np.ndarray:
             + a["fixed_export"][None, :] * a["mass"] * g.exporter_share)
 
 
+def real_output(spec: QuantSpec, eq: StaticEquilibrium) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_n R_nj, Σ_n R_nj / P^H_j) by sector, P^H_j = (Σ_n A_nj)^{1/(1−σ)}: Home's CES price index of its own
+    sector-j varieties at mill prices (Q13), the deflator of docs §15 (P1–P3)."""
+    sales = eq.agg.sales.sum(axis=0)
+    price = eq.agg.A.sum(axis=0) ** (1 / (1 - spec.sigma))
+    return sales, sales / price
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
@@ -97,6 +113,7 @@ def measures(spec: QuantSpec, eq: StaticEquilibrium, heavy: Sequence[int]) -> Me
     sales, exports = eq.agg.sales, eq.agg.exports
     _, pc = unit_costs(spec, eq.wage, eq.price)
     labour = spec.arrays()["labour"]
+    gross, real = real_output(spec, eq)
     return Measures(
         gdp_share=float(va[:, h].sum() / va.sum()),
         export_intensity=float(exports[:, h].sum() / sales[:, h].sum()),
@@ -105,7 +122,7 @@ def measures(spec: QuantSpec, eq: StaticEquilibrium, heavy: Sequence[int]) -> Me
         region_export_intensity=_ratio(exports[:, h].sum(axis=1), sales[:, h].sum(axis=1)),
         region_employment_share=ell[:, h].sum(axis=1) / ell.sum(axis=1),
         sector_employment_share=ell.sum(axis=0) / ell.sum(), employment=ell, value_added=va,
-        real_income=eq.agg.income / (pc * labour))
+        real_income=eq.agg.income / (pc * labour), sector_sales=gross, sector_output=real)
 
 
 @dataclass(frozen=True)
@@ -168,6 +185,19 @@ class Counterfactual:
                                      "value": float(v)} for r, v in enumerate(getattr(m, f"region_{name}")))
         return rows
 
+    def sector_output_changes(self) -> list[dict]:
+        """Table 3 Panel B: per sector the steady-state real gross output (P2) of the baseline and the
+        counterfactual, the change (%), and the weight — the sector's share of the counterfactual's gross
+        output at mill prices (P1); then the total, Σ_j weight_j × change_j (P4; docs §15)."""
+        b, c = self.baseline_measures[-1], self.counterfactual_measures[-1]
+        weights = c.sector_sales / c.sector_sales.sum()
+        change = 100 * (b.sector_output / c.sector_output - 1)
+        rows = [{"sector": k, "baseline": float(b.sector_output[k]), "counterfactual": float(c.sector_output[k]),
+                 "change_pct": float(change[k]), "weight": float(weights[k])} for k in range(len(weights))]
+        rows.append({"sector": "total", "baseline": None, "counterfactual": None,
+                     "change_pct": float(weights @ change), "weight": float(weights.sum())})
+        return rows
+
     def steady_state_differences(self) -> list[dict]:
         """Table 3 Panel A's layout: per measure the national steady states, their difference (baseline −
         counterfactual, percentage points), the relative change (%), and the range of regional differences
@@ -190,6 +220,9 @@ class Counterfactual:
 
 
 def _schedules(spec: QuantSpec, fundamentals, schedule: SubsidySchedule) -> tuple[list, list]:
+    """Per-period fundamentals of the baseline (the schedule's rates in its policy periods, zero otherwise) and
+    of the counterfactual (no subsidy). Both subsidy fields are replaced: the schedule's kind gets its rates,
+    the other kind zero."""
     funds = [fundamentals] if isinstance(fundamentals, Fundamentals) else list(fundamentals)
     if not funds:
         raise ModelError("give at least one period of fundamentals")
@@ -197,11 +230,14 @@ def _schedules(spec: QuantSpec, fundamentals, schedule: SubsidySchedule) -> tupl
     rates = schedule.rates(spec)
     zero = tuple(tuple(0.0 for _ in range(spec.n_sectors)) for _ in range(spec.n_regions))
     policy = tuple(tuple(float(x) for x in row) for row in rates)
+    field = "subsidy" if schedule.kind == "adoption" else "general_subsidy"
+    none = {"subsidy": zero, "general_subsidy": zero}
     base, cf = [], []
     for t in range(1, length + 1):
-        f = funds[min(t, len(funds)) - 1]
-        base.append(replace(f, subsidy=policy if t in schedule.periods else zero))
-        cf.append(replace(f, subsidy=zero))
+        f = at_period(funds, t)
+        subsidies = none | {field: policy} if t in schedule.periods else none
+        base.append(replace(f, **subsidies))
+        cf.append(replace(f, **none))
     return base, cf
 
 
@@ -209,29 +245,33 @@ def _extend(items: list, horizon: int) -> tuple:
     return tuple(items + [items[-1]] * (horizon - len(items)))
 
 
-def counterfactual(spec: QuantSpec, fundamentals: Fundamentals | Sequence[Fundamentals],
+def counterfactual(spec: QuantSpec | Sequence[QuantSpec], fundamentals: Fundamentals | Sequence[Fundamentals],
                    schedule: SubsidySchedule, lam0=None, heavy: Sequence[int] | None = None,
                    discount: float = PAPER_DISCOUNT, max_periods: int = 200, tol: float = 1e-10,
                    method: str = "auto") -> Counterfactual:
     """Solve the baseline (the schedule's subsidies) and the counterfactual (s = 0) from λ_0 (default 0).
 
-    ``fundamentals``: one period's (held constant) or one per period (the last held constant); their own
-    subsidies are replaced by the schedule's (baseline) and by zero (counterfactual). ``heavy``: the
-    sectors whose shares are measured (default: the sectors that can adopt)."""
+    ``spec`` and ``fundamentals``: one (held constant) or one per period (the last held constant; both paths
+    get the same ones); the fundamentals' own subsidies (adoption and general) are replaced by the schedule's
+    (baseline) and by zero (counterfactual). The schedule's cells are those of the first period's spec;
+    welfare weights are the last period's labour. ``heavy``: the sectors whose shares are measured (default:
+    the sectors that can adopt in the first period's spec)."""
     if not 0 < discount < 1:
         raise ModelError(f"discount factor {discount:g} must be in (0, 1)")
+    specs = period_specs(spec)
+    spec = specs[0]
     n, j = spec.n_regions, spec.n_sectors
     heavy = tuple(k for k in range(j) if spec.adopting[k]) if heavy is None else tuple(heavy)
     if not heavy or any(not 0 <= k < j for k in heavy):
         raise ModelError(f"heavy sectors {heavy} must be a non-empty set of indices below {j}")
     lam0 = np.zeros((n, j)) if lam0 is None else np.asarray(lam0, dtype=float)
     base_funds, cf_funds = _schedules(spec, fundamentals, schedule)
-    base = solve_path(spec, base_funds, lam0, max_periods=max_periods, tol=tol, method=method)
-    cf = solve_path(spec, cf_funds, lam0, max_periods=max_periods, tol=tol, method=method)
+    base = solve_path(specs, base_funds, lam0, max_periods=max_periods, tol=tol, method=method)
+    cf = solve_path(specs, cf_funds, lam0, max_periods=max_periods, tol=tol, method=method)
     horizon = max(base.periods, cf.periods)
-    mb = _extend([measures(spec, eq, heavy) for eq in base.equilibria], horizon)
-    mc = _extend([measures(spec, eq, heavy) for eq in cf.equilibria], horizon)
-    labour = spec.arrays()["labour"]
+    mb = _extend([measures(at_period(specs, t), eq, heavy) for t, eq in enumerate(base.equilibria, 1)], horizon)
+    mc = _extend([measures(at_period(specs, t), eq, heavy) for t, eq in enumerate(cf.equilibria, 1)], horizon)
+    labour = specs[-1].arrays()["labour"]
     w = welfare(np.array([m.real_income for m in mb]), np.array([m.real_income for m in mc]), labour, discount)
     return Counterfactual(schedule=schedule, heavy=heavy, baseline=base, counterfactual=cf, baseline_measures=mb,
                           counterfactual_measures=mc, welfare=w, labour=np.array(labour))

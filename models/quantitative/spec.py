@@ -45,7 +45,7 @@ class QuantSpec:
     gamma_inputs: tuple               # γ^k_j as [j][k], (J, J)
     tau_bar: tuple                    # τ̄_j, (J,)
     xi: tuple                         # ξ_j, (J,)
-    d: tuple                          # d_nmj, (N, N, J)
+    d: tuple                          # d_nmj, (N, N, J); +∞ allowed for n ≠ m (no trade: d^{1−σ} = 0)
     d_port: tuple                     # d^x_nj, (N, J)
     fixed_adoption: float             # F^T
     fixed_export: tuple               # F^x_j, (J,)
@@ -116,8 +116,12 @@ def validate_spec(spec: QuantSpec) -> list[str]:
     bad = [f"{k} has shape {a[k].shape}, expected {s}" for k, s in shapes.items() if a[k].shape != s]
     if bad:
         return p + bad
-    if not all(np.all(np.isfinite(a[k])) for k in shapes if k != "adopting"):
+    if not all(np.all(np.isfinite(a[k])) for k in shapes if k not in ("adopting", "d")):
         return p + ["every array entry must be finite"]
+    d = a["d"]
+    if np.any(np.isnan(d)) or not np.all(np.isfinite(np.diagonal(d, axis1=0, axis2=1))):
+        return p + ["iceberg costs d_nmj must be numbers, finite within a region (d_nnj); +∞ between two different "
+                    "regions means no trade"]
     if np.any(a["labour"] <= 0) or np.any(a["mass"] <= 0):
         p.append("labour L_n and firm masses M_nj must be positive")
     if np.any(a["alpha"] <= 0) or abs(a["alpha"].sum() - 1) > 1e-12:
@@ -142,7 +146,8 @@ def validate_spec(spec: QuantSpec) -> list[str]:
 
 @dataclass(frozen=True)
 class Fundamentals:
-    """One period's exogenous variables: φ^min_nj (N, J), P^f_j, D^x_j, t_j (J,), s_nj (N, J).
+    """One period's exogenous variables: φ^min_nj (N, J), P^f_j, D^x_j, t_j (J,), the adoption subsidy s_nj
+    (N, J) and the general subsidy s^G_nj (N, J; paid on every firm's inputs, adopters or not: docs §14).
 
     A closed economy has every P^f_j = ∞ and every D^x_j = 0."""
 
@@ -150,7 +155,8 @@ class Fundamentals:
     foreign_price: tuple
     foreign_demand: tuple
     tariff: tuple
-    subsidy: tuple = field(default=())   # empty: no subsidy
+    subsidy: tuple = field(default=())           # empty: no adoption subsidy
+    general_subsidy: tuple = field(default=())   # empty: no general subsidy
 
     def arrays(self, spec: QuantSpec) -> dict[str, np.ndarray]:
         """Read-only arrays for ``spec``'s shape (converted once per shape, then shared)."""
@@ -161,10 +167,12 @@ class Fundamentals:
         return dict(cache[(n, j)])
 
     def _convert(self, n: int, j: int) -> dict[str, np.ndarray]:
-        sub = np.zeros((n, j)) if len(self.subsidy) == 0 else np.array(self.subsidy, dtype=float)
+        def rates(t):
+            return np.zeros((n, j)) if len(t) == 0 else np.array(t, dtype=float)
+
         out = {"phi_min": np.array(self.phi_min, dtype=float), "foreign_price": np.array(self.foreign_price, float),
                "foreign_demand": np.array(self.foreign_demand, float), "tariff": np.array(self.tariff, float),
-               "subsidy": sub}
+               "subsidy": rates(self.subsidy), "general_subsidy": rates(self.general_subsidy)}
         for v in out.values():
             v.flags.writeable = False
         return out
@@ -180,7 +188,8 @@ def validate_fundamentals(spec: QuantSpec, fund: Fundamentals) -> None:
     except (ValueError, TypeError) as err:
         raise ModelError(f"fundamentals do not have consistent shapes: {err}") from err
     n, j = spec.n_regions, spec.n_sectors
-    shapes = {"phi_min": (n, j), "foreign_price": (j,), "foreign_demand": (j,), "tariff": (j,), "subsidy": (n, j)}
+    shapes = {"phi_min": (n, j), "foreign_price": (j,), "foreign_demand": (j,), "tariff": (j,), "subsidy": (n, j),
+              "general_subsidy": (n, j)}
     p = [f"{k} has shape {a[k].shape}, expected {s}" for k, s in shapes.items() if a[k].shape != s]
     if p:
         raise ModelError("; ".join(p))
@@ -194,6 +203,9 @@ def validate_fundamentals(spec: QuantSpec, fund: Fundamentals) -> None:
         p.append("tariffs t_j must be finite and non-negative")
     if not np.all(np.isfinite(a["subsidy"])) or np.any(a["subsidy"] < 0) or np.any(a["subsidy"] >= 1):
         p.append("subsidies s_nj must be in [0, 1)")
+    general = a["general_subsidy"]
+    if not np.all(np.isfinite(general)) or np.any(general < 0) or np.any(general >= 1):
+        p.append("general subsidies s^G_nj must be in [0, 1)")
     imports = bool(np.any(np.isfinite(a["foreign_price"])))
     exports = bool(np.any(a["foreign_demand"] > 0))
     if imports != exports:
