@@ -102,7 +102,9 @@ def manufacturing_totals(balance_sheets: pd.DataFrame, sectors: pd.DataFrame, ye
 
 
 def sector_years(totals: pd.DataFrame, years: np.ndarray, rng) -> pd.DataFrame:
-    """National accounts by model sector and year (real 2015 USD, like the balance sheets).
+    """National accounts by model sector and year at current prices: the real (2015 USD, like the balance
+    sheets) aggregates × ppi/100, the sector's producer price index (100 in the first year), so that
+    deflating by the ppi gives back real output and real GDP growth.
 
     Value added = γ^L_j × gross output; imports = m/(1 − m) × (gross output − exports), so that
     imports / (gross output − exports + imports) = m, the import share.
@@ -121,11 +123,14 @@ def sector_years(totals: pd.DataFrame, years: np.ndarray, rng) -> pd.DataFrame:
             import_share = _linear(MANUFACTURING_IMPORT_SHARE[code], years)
         ppi = 100.0 * np.exp(np.cumsum(np.r_[0.0, PPI_INFLATION[code]
                                              + rng.normal(0.0, PPI_NOISE_SD, len(years) - 1)]))
+        ppi = np.round(ppi, 2)
+        price = ppi / 100.0                       # the rounded index, so that the table deflates exactly
+        output, exports = output * price, exports * price
         frames.append(pd.DataFrame({
             "sector": code, "year": years.astype("int64"), "gross_output": np.round(output, 0),
             "value_added": np.round(LABOUR_SHARES[code] * output, 0), "exports": np.round(exports, 0),
             "imports": np.round(import_share / (1 - import_share) * (output - exports), 0),
-            "ppi": np.round(ppi, 2), "tariff": np.round(_linear(TARIFFS[code], years), 3)}))
+            "ppi": ppi, "tariff": np.round(_linear(TARIFFS[code], years), 3)}))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -65,7 +65,7 @@ def test_sector_years_cover_every_sector_and_year_with_plausible_values(t):
     np.testing.assert_allclose(sy.value_added, sy.sector.map(labour) * sy.gross_output, atol=1.0)
 
 
-def test_manufacturing_is_the_balance_sheets_scaled_to_the_economy(t):
+def test_manufacturing_is_the_balance_sheets_scaled_to_the_economy_at_current_prices(t):
     s = DemoSettings()
     coverage = dict(zip(YEARS, np.r_[s.coverage_early, np.full(len(YEARS) - 2, s.coverage_later)]))
     bs = t["balance_sheets"].merge(t["sectors"][["sector", "heavy"]], on="sector")
@@ -74,8 +74,9 @@ def test_manufacturing_is_the_balance_sheets_scaled_to_the_economy(t):
         printed = bs[bs.heavy == heavy].groupby("year")[["sales", "exports"]].sum()
         scale = np.array([coverage[y] for y in printed.index]) * mi.FIRM_UNIVERSE_SHARE
         got = sy.loc[code].loc[printed.index]
-        np.testing.assert_allclose(got.gross_output, printed.sales / scale, atol=1.0)
-        np.testing.assert_allclose(got.exports, printed.exports / scale, atol=1.0)
+        price = got.ppi.to_numpy() / 100          # sector accounts are at current prices (ppi = 100 in 1970)
+        np.testing.assert_allclose(got.gross_output, printed.sales / scale * price, atol=1.0)
+        np.testing.assert_allclose(got.exports, printed.exports / scale * price, atol=1.0)
 
 
 def test_region_sectors_complete_positive_and_adding_up_to_the_nation(t):
