@@ -304,3 +304,12 @@ def test_cached_arrays_are_read_only_and_invisible_to_equality():
     with pytest.raises(ValueError):
         fund.arrays(spec)["phi_min"][0, 0] = 2.0
     assert spec == qm.random_spec(3, 2, seed=0) and hash(spec) == hash(qm.random_spec(3, 2, seed=0))
+
+
+def test_a_start_where_the_model_cannot_be_evaluated_is_a_solver_error_not_a_crash():
+    spec = qm.random_spec(3, 2, seed=1)
+    fund = qm.random_fundamentals(spec, seed=1)
+    guess = qm.initial_guess(spec, fund)
+    guess[:3] = -1e4                                   # wages of e^(−10⁴) = 0: the wage bill divides by zero
+    with pytest.raises(qm.SolverError, match="cannot be evaluated at the best point found .*ZeroDivisionError"):
+        qm.solve_static(spec, fund, np.zeros((3, 2)), guess=guess)

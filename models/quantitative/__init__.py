@@ -12,12 +12,21 @@ Modules: ``spec`` (parameters, fundamentals, errors), ``pareto`` (bounded-Pareto
 (paths and steady states), ``examples`` (the nesting economy, random test economies), ``routes`` (iceberg
 costs from road routes, §11), ``counterfactuals`` (the big push against none: Figure 4, Table 3 Panels A–B,
 welfare; adoption or general subsidies, §§13–15), ``scenarios`` (Table 3 Panel C: temporary alterations during
-the policy, §15).
+the policy, §15), ``policy`` (uniform optimal and randomized subsidy allocations: docs/quantitative-policy.md),
+``serialize`` (specs and fundamentals to JSON and back, exactly).
 """
 
 from __future__ import annotations
 
 from .aggregates import Aggregates, cutoffs_v, evaluate, unit_costs
+from .counterfactuals import (
+           MEASURES,
+           PAPER_DISCOUNT,
+           Counterfactual,
+           SubsidySchedule,
+           counterfactual,
+           policy_fundamentals,
+)
 from .dynamics import Path, at_period, law_of_motion, period_specs, solve_path
 from .equilibrium import (
            METHODS,
@@ -34,6 +43,20 @@ from .examples import (
            random_spec,
 )
 from .pareto import clip_cutoff, tail_moment, tail_share
+from .policy import (
+           RandomizedAllocations,
+           UniformOptimum,
+           ols_hc1_table,
+           prepare,
+           randomized_allocations,
+           uniform_optimum,
+)
+from .routes import (
+           PAPER_HIGHWAY_REDUCTION,
+           effective_distances,
+           iceberg_costs,
+           port_distances,
+)
 from .scenarios import (
            Scenario,
            foreign_demand_held,
@@ -47,12 +70,6 @@ from .scenarios import (
            tariffs_held,
            worse_xi,
 )
-from .routes import (
-           PAPER_HIGHWAY_REDUCTION,
-           effective_distances,
-           iceberg_costs,
-           port_distances,
-)
 from .spec import (
            Fundamentals,
            ModelError,
@@ -62,7 +79,9 @@ from .spec import (
            validate_spec,
 )
 
-__all__ = ["METHODS", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Fundamentals", "ModelError", "Path", "QuantSpec",
+__all__ = ["MEASURES", "METHODS", "PAPER_DISCOUNT", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Counterfactual",
+           "RandomizedAllocations", "SubsidySchedule", "UniformOptimum", "counterfactual", "ols_hc1_table",
+           "policy_fundamentals", "prepare", "randomized_allocations", "uniform_optimum", "Fundamentals", "ModelError", "Path", "QuantSpec",
            "Residuals", "Scenario", "SolverError", "StaticEquilibrium", "at_period", "clip_cutoff",
            "closed_fundamentals", "cutoffs_v", "effective_distances", "evaluate", "foreign_demand_held",
            "higher_tau_bar", "iceberg_costs", "initial_guess", "law_of_motion", "nested_simple_spec", "no_highway",

@@ -219,7 +219,7 @@ class Counterfactual:
         return rows
 
 
-def _schedules(spec: QuantSpec, fundamentals, schedule: SubsidySchedule) -> tuple[list, list]:
+def policy_fundamentals(spec: QuantSpec, fundamentals, schedule: SubsidySchedule) -> tuple[list, list]:
     """Per-period fundamentals of the baseline (the schedule's rates in its policy periods, zero otherwise) and
     of the counterfactual (no subsidy). Both subsidy fields are replaced: the schedule's kind gets its rates,
     the other kind zero."""
@@ -265,7 +265,7 @@ def counterfactual(spec: QuantSpec | Sequence[QuantSpec], fundamentals: Fundamen
     if not heavy or any(not 0 <= k < j for k in heavy):
         raise ModelError(f"heavy sectors {heavy} must be a non-empty set of indices below {j}")
     lam0 = np.zeros((n, j)) if lam0 is None else np.asarray(lam0, dtype=float)
-    base_funds, cf_funds = _schedules(spec, fundamentals, schedule)
+    base_funds, cf_funds = policy_fundamentals(spec, fundamentals, schedule)
     base = solve_path(specs, base_funds, lam0, max_periods=max_periods, tol=tol, method=method)
     cf = solve_path(specs, cf_funds, lam0, max_periods=max_periods, tol=tol, method=method)
     horizon = max(base.periods, cf.periods)

@@ -169,23 +169,33 @@ def solve_static(spec: QuantSpec, fund: Fundamentals, lam_prev, guess: np.ndarra
     auto = _AUTO_LARGE if u0.size >= LARGE else _AUTO
     for name in (auto if method == "auto" else (method,)):      # each attempt starts from the best so far
         with np.errstate(all="ignore"):
-            sol = optimize.root(_system, u, args=args, **_options(name, u.size))
-            worst = float(np.max(np.abs(_system(sol.x, *args))))
+            try:
+                sol = optimize.root(_system, u, args=args, **_options(name, u.size))
+                worst = float(np.max(np.abs(_system(sol.x, *args))))
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as err:   # a step into a degenerate point
+                attempts.append(f"{name}: failed ({type(err).__name__}: {err})")
+                continue
         attempts.append(f"{name}: {worst:.3g} after {int(getattr(sol, 'nfev', 0) or 0)} evaluations")
         if worst < best:
             u, best = sol.x, worst
         if best < tol * 1e-2:
             break
     w, P, E = _unpack(u, n, j, closed)
-    agg = evaluate(spec, fund, lam_prev, w, P, E)
-    res = residuals(spec, fund, agg, w, P, E)
-    where, worst = res.largest()
+    try:
+        with np.errstate(all="ignore"):
+            agg = evaluate(spec, fund, lam_prev, w, P, E)
+            res = residuals(spec, fund, agg, w, P, E)
+        where, worst = res.largest()
+    except (ArithmeticError, ValueError) as err:
+        raise SolverError(f"the static equilibrium did not solve: the model cannot be evaluated at the best point "
+                          f"found ({type(err).__name__}: {err}; tried {'; '.join(attempts)})") from err
     nfev = int(getattr(sol, "nfev", 0) or 0)
     method = attempts[-1].split(":")[0]
     log.debug("static solve (%s): %d evaluations, largest residual %.2e in %s", method, nfev, worst, where)
     if not np.isfinite(worst) or worst > tol:
+        scipy_says = "" if sol is None else f"; scipy says: {sol.message}"
         raise SolverError(f"the static equilibrium did not solve: the largest residual is {worst:.3g} in the "
-                          f"{where}, above {tol:g} (tried {'; '.join(attempts)}; scipy says: {sol.message})")
+                          f"{where}, above {tol:g} (tried {'; '.join(attempts)}{scipy_says})")
     for array in (w, P, E, u, lam_prev):
         array.flags.writeable = False
     return StaticEquilibrium(wage=w, price=P, spending=E, lam_prev=lam_prev, agg=agg, residuals=res,
