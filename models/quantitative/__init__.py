@@ -13,12 +13,21 @@ Modules: ``spec`` (parameters, fundamentals, errors), ``pareto`` (bounded-Pareto
 costs from road routes, §11), ``counterfactuals`` (the big push against none: Figure 4, Table 3 Panels A–B,
 welfare; adoption or general subsidies, §§13–15), ``scenarios`` (Table 3 Panel C: temporary alterations during
 the policy, §15), ``policy`` (uniform optimal and randomized subsidy allocations: docs/quantitative-policy.md),
-``serialize`` (specs and fundamentals to JSON and back, exactly).
+``calibration`` (the method of moments, Table 2: docs/quantitative-calibration.md), ``serialize`` (specs and fundamentals to JSON and back, exactly).
 """
 
 from __future__ import annotations
 
 from .aggregates import Aggregates, cutoffs_v, evaluate, unit_costs
+from .calibration import (
+           PARAMETERS,
+           CalibrationData,
+           CalibrationResult,
+           calibrate,
+           heavy_sector,
+           simulate_data,
+           validate_data,
+)
 from .counterfactuals import (
            MEASURES,
            PAPER_DISCOUNT,
@@ -79,7 +88,8 @@ from .spec import (
            validate_spec,
 )
 
-__all__ = ["MEASURES", "METHODS", "PAPER_DISCOUNT", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Counterfactual",
+__all__ = ["PARAMETERS", "CalibrationData", "CalibrationResult", "calibrate", "heavy_sector", "simulate_data",
+           "validate_data", "MEASURES", "METHODS", "PAPER_DISCOUNT", "PAPER_HIGHWAY_REDUCTION", "Aggregates", "Counterfactual",
            "RandomizedAllocations", "SubsidySchedule", "UniformOptimum", "counterfactual", "ols_hc1_table",
            "policy_fundamentals", "prepare", "randomized_allocations", "uniform_optimum", "Fundamentals", "ModelError", "Path", "QuantSpec",
            "Residuals", "Scenario", "SolverError", "StaticEquilibrium", "at_period", "clip_cutoff",
