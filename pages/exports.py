@@ -16,12 +16,15 @@ ui.page_header("Exports & reproducibility", "Every stored result with its proven
 stored = ux.stored()
 if stored.empty:
     st.info("No result is stored yet: run the direct effects or the spillovers (Estimation) first. Calibration "
-            "and counterfactual tables come with the quantitative model (issue 7).")
+            "(Table 2), counterfactuals (Table 3, Figure 4) and the regional charts are on the Quantitative model "
+            "page once the model is calibrated.")
     st.stop()
 
 st.subheader("Stored results")
 st.dataframe(ux.results_frame(stored), hide_index=True)
-st.caption("Calibration (Table 2) and counterfactuals (Table 3): no calibration is stored yet (issue 7).")
+st.caption("Calibration (Table 2), counterfactuals (Table 3), Figure 4 and the regional charts: on the Quantitative "
+           "model page, each with its downloads, and `python -m workbench export --what calibration|counterfactuals|"
+           "figure4|regional`.")
 
 st.subheader("Export a table")
 by_id = stored.set_index("estimate_id", drop=False)

@@ -40,6 +40,7 @@ PAGES = [
     ("review", "Review queue"),
     ("direct-effects", "Direct effects"),
     ("spillovers", "Spillovers"),
+    ("quant-model", "Quantitative model"),
     ("audit", "Audit log & undo"),
 ]
 

@@ -99,7 +99,8 @@ def test_export_cli(analysed, tmp_path, capsys):
     assert {"firm_id", "year", "sales", "first_adoption_year"} <= set(pd.read_parquet(tmp_path / "p.parquet").columns)
     capsys.readouterr()
     assert main([*db, "export", "--what", "calibration", "--format", "latex", "--out", str(tmp_path / "c.tex")]) == 1
-    assert "no calibration is stored yet" in capsys.readouterr().err and not (tmp_path / "c.tex").exists()
+    assert "no calibration of the quantitative model is stored" in capsys.readouterr().err
+    assert not (tmp_path / "c.tex").exists()
 
 
 def test_export_figures_cli(analysed, tmp_path, capsys):

@@ -173,7 +173,45 @@ def test_figure_exports_refuse_what_they_cannot_draw():
 
     with pytest.raises(exports.ExportError, match="figure3 is a figure"):
         exports.export(None, "figure3", "latex")
-    with pytest.raises(exports.ExportError, match=r"Figure 4 .* quantitative model \(issue 7\)"):
+    with pytest.raises(exports.ExportError, match=r"there is no figure for robustness; figures: .*figure4, regional"):
         exports.figure_files(None, "robustness", "png")
     with pytest.raises(exports.ExportError, match="sample is one of .*table1-a, table1-b"):
         exports.export(None, "samples", "csv", sample="table1-c")
+
+
+SUMMARY = {"discount": 0.85, "panel_a": [
+    {"measure": "gdp_share", "difference_pp": 3.5, "region_min_pp": -1.25, "region_max_pp": 7.0},
+    {"measure": "export_intensity", "difference_pp": 2.0, "region_min_pp": 0.5, "region_max_pp": 4.0},
+    {"measure": "employment_share", "difference_pp": -0.125, "region_min_pp": -2.0, "region_max_pp": 1.0},
+    {"measure": "welfare", "relative_pct": 1.5, "region_min_pct": -0.5, "region_max_pct": 3.0}],
+    "panel_b": [{"sector": "Heavy", "change_pct": 60.0}, {"sector": "Light", "change_pct": -2.5},
+                {"sector": "total", "change_pct": 20.0}],
+    "panel_c": [{"label": "Baseline (no alteration)", "difference_pp": 3.5}, {"label": "No highway", "difference_pp": 2.25}]}
+
+
+def test_table3_layout_has_three_panels_with_true_minus_signs():
+    layout = et.counterfactual_layout(SUMMARY)
+    labels = [r[0] for r in layout.rows]
+    assert [labels[i][:7] for i in layout.panels] == ["Panel A", "Panel B", "Panel C"]
+    rows = {r[0]: r[1:] for r in layout.rows}
+    assert rows["ΔGDP share (p.p.)"] == ("3.500", "−1.250", "7.000")
+    assert rows["ΔEmp share (p.p.)"] == ("−0.125", "−2.000", "1.000")
+    assert rows["ΔWelfare (%)"] == ("1.500", "−0.500", "3.000")
+    assert rows["Light"] == ("−2.500", "", "") and rows["Total"] == ("20.000", "", "")
+    assert rows["No highway"][0] == "2.250" and "0.85" in layout.notes[0]
+    assert "\\midrule" in et.render(layout, "latex").decode() or "Panel A" in et.render(layout, "latex").decode()
+    assert len(et.counterfactual_layout({**SUMMARY, "panel_c": None}).panels) == 2
+
+
+def test_calibration_layout_puts_a_panel_row_where_the_block_changes():
+    frame = pd.DataFrame([
+        {"block": "External calibration", "parameter": "η", "description": "Direct gains", "value": 1.25,
+         "identification": "estimate 3", "model": None, "data": None},
+        {"block": "Internal calibration", "parameter": "F^T", "description": "Fixed adoption cost", "value": 0.0002,
+         "identification": "Avg. adopter share, 1972", "model": 0.06, "data": 0.07},
+        {"block": "Internal calibration", "parameter": "", "description": "", "value": None,
+         "identification": "Avg. adopter share, 1976", "model": 0.11, "data": 0.09}])
+    layout = et.calibration_layout(frame)
+    assert layout.columns == ("Description", "Value", "Identification / moment", "Model", "Data")
+    assert [layout.rows[i][0] for i in layout.panels] == ["External calibration", "Internal calibration"]
+    assert layout.rows[3] == ("F^T", "Fixed adoption cost", "0.0002", "Avg. adopter share, 1972", "0.06", "0.07")

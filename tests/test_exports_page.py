@@ -19,7 +19,7 @@ def test_exports_page_lists_results_and_compares(demo_db):
     diff = at.dataframe[-1].value
     assert diff[diff["what"] == "setting"]["item"].tolist() == ["k"]
     assert {"LATEX", "MD", "CSV", "XLSX", "HTML"} <= {b.label for b in at.get("download_button")}
-    assert any("issue 7" in c.value for c in at.caption)
+    assert any("Quantitative model page" in c.value for c in at.caption)
 
 
 def test_compare_runs_names_changed_data(demo_db):

@@ -33,6 +33,7 @@ PAGES = {
     "direct_effects": "Direct effects",
     "exports": "Exports & reproducibility",
     "spillovers": "Spillovers",
+    "quant_model": "Quantitative model",
     "audit": "Audit log & undo",  # last: test_every_page_works_on_an_empty_database reads its message
 }
 SYNTHETIC = "SYNTHETIC DEMO DATA"

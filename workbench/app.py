@@ -55,7 +55,9 @@ def pages() -> dict[str, list[st.Page]]:
     estimation.append(st.Page(PAGES_DIR / "spillovers.py", title="Spillovers", icon=":material/hub:",
                               url_path="spillovers"))
     models = [st.Page(PAGES_DIR / "simple_model.py", title="Simple big-push model", icon=":material/stacked_line_chart:",
-                      url_path="simple-model")]
+                      url_path="simple-model"),
+              st.Page(PAGES_DIR / "quant_model.py", title="Quantitative model", icon=":material/public:",
+                      url_path="quant-model")]
     results = [st.Page(PAGES_DIR / "exports.py", title="Exports", icon=":material/ios_share:", url_path="exports")]
     history = [st.Page(PAGES_DIR / "audit.py", title="Audit log & undo", icon=":material/history:",
                        url_path="audit")]

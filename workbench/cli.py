@@ -112,11 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     exported = sub.add_parser("export", help="write a stored result as a table, figure or data file")
     exported.add_argument("--what", required=True,
                           choices=("table1", "event-study", "robustness", "calibration", "counterfactuals", "figure1",
-                                   "figure3", "samples"))
+                                   "figure3", "figure4", "regional", "samples"))
     exported.add_argument("--format", required=True, dest="fmt",
                           choices=("latex", "md", "csv", "xlsx", "html", "dta", "parquet", "png", "svg"))
     exported.add_argument("--out", required=True, type=Path, help="output file (a figure also writes its data CSV)")
-    exported.add_argument("--estimate", type=int, default=None, help="stored estimate id (default: the newest)")
+    exported.add_argument("--estimate", type=int, default=None,
+                          help="stored estimate id, or model run id for calibration, counterfactuals, figure4 and "
+                               "regional (default: the newest)")
     exported.add_argument("--sample", choices=("direct-effects", "panel", "table1-a", "table1-b"),
                           default="direct-effects",
                           help="with --what samples: the event study's sample or the linked firm-year panel")
@@ -509,30 +511,53 @@ def cmd_bundle(args) -> int:
     return 0
 
 
-QUANT_NOTE = ("built-in example economy, NOT calibrated: the calibration to Korean data (the paper's Table 2) is not "
-              "built yet, so no figure here is the paper's or an estimate of Korea's")
+QUANT_NOTE = ("built-in example economy, NOT calibrated to data: no figure here is the paper's or an estimate of "
+              "Korea's; run `quant calibrate` for the model calibrated to the database")
 
 
 def _add_quant_parser(sub) -> None:
-    quant = sub.add_parser("quant", help="the quantitative model (Sections 5–6) on built-in example economies "
-                                         "(not calibrated to data yet; no database needed)")
+    quant = sub.add_parser("quant", help="the quantitative model (Sections 5–6): calibrate it to the database, "
+                                         "run counterfactuals and policy experiments (or try example economies)")
     commands = quant.add_subparsers(dest="quant_command", required=True, metavar="ACTION")
-    solve = commands.add_parser("solve", help="solve one path without subsidies to its steady state")
-    cf = commands.add_parser("counterfactual", help="big push (temporary subsidy) vs no big push (s = 0): "
-                                                    "Figure 4 series, steady-state differences, welfare")
+    calibrate = commands.add_parser("calibrate", help="calibrate by the method of moments (Table 2) and store it")
+    calibrate.add_argument("--links", choices=("final", "truth"), default="final",
+                           help="final links of the linkage, or the synthetic demo's true links")
+    calibrate.add_argument("--years", default=None, help="calibration years, comma-separated (default 1972,1976,1980)")
+    for flag, meaning in (("eta", "η (default: the latest stored direct-effects estimate)"),
+                          ("delta", "δ (default: the latest stored spillover estimate)"),
+                          ("xi", "ξ of heavy manufacturing (default: estimated from non-exporters' sales)"),
+                          ("sigma", "σ (default 5, the paper's)"),
+                          ("tax-rate", "corporate statutory tax rate of the first year (default 0.20, Table 2's)")):
+        calibrate.add_argument(f"--{flag}", type=float, default=None, help=meaning)
+    calibrate.add_argument("--max-evaluations", type=int, default=None, help="most model evaluations (default 300)")
+    calibrate.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
+                           help="the full settings as JSON (e.g. a stored calibration's; other flags are ignored)")
+    solve = commands.add_parser("solve", help="the baseline path to its steady state (stored calibration or example)")
+    cf = commands.add_parser("counterfactual", help="big push vs no big push (s = 0): Figure 4 series, Table 3, "
+                                                    "welfare (stored calibration, stored as a run; or example)")
+    policy = commands.add_parser("policy", help="general vs adoption subsidy, the welfare-maximising uniform subsidy "
+                                                "and randomized allocations (stored calibration; stored as a run)")
+    for p in (solve, cf, policy):
+        p.add_argument("--calibration", type=int, default=None, metavar="RUN_ID",
+                       help="stored calibration run (default: the newest)")
     for p in (solve, cf):
-        p.add_argument("--example", choices=("random", "nested"), default="random",
-                       help="random: random_spec (sector 0 heavy, the only adopting sector); nested: the one-region "
-                            "economy that nests the simple model (σ, θ, η, δ the paper's, L/F^T = 10). Neither is "
-                            "calibrated to data: the calibration is not built yet")
+        p.add_argument("--example", choices=("random", "nested"), default=None,
+                       help="an example economy instead of the stored calibration (no database): random: random_spec "
+                            "(sector 0 heavy); nested: the one-region economy that nests the simple model")
         p.add_argument("--regions", type=int, default=3, help="random example: regions N (default 3)")
         p.add_argument("--sectors", type=int, default=2, help="random example: sectors J (default 2)")
         p.add_argument("--seed", type=int, default=0, help="random example: seed (default 0)")
+    for p in (calibrate, solve, cf, policy):
         p.add_argument("--json", action="store_true", help="print JSON")
-    cf.add_argument("--rate", type=float, default=0.2, help="subsidy rate in the policy periods (default 0.2)")
-    cf.add_argument("--periods", default="1,2", help="policy periods, comma-separated, 1 = first (default 1,2)")
-    cf.add_argument("--discount", type=float, default=None,
-                    help="welfare discount factor per period (default: the paper's 0.85)")
+    cf.add_argument("--rate", type=float, default=0.2, help="example: subsidy rate in the policy periods (default 0.2)")
+    cf.add_argument("--periods", default="1,2", help="example: policy periods, 1 = first (default 1,2)")
+    cf.add_argument("--no-scenarios", action="store_true", help="calibration: skip Table 3 Panel C's scenarios")
+    for p in (cf, policy):
+        p.add_argument("--discount", type=float, default=None,
+                       help="welfare discount factor per period (default: the paper's 0.85)")
+    policy.add_argument("--draws", type=int, default=1000, help="randomized allocations (default 1000)")
+    policy.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    policy.add_argument("--workers", type=int, default=2, help="processes for the draws (default 2)")
 
 
 def _quant_example(args):
@@ -555,6 +580,126 @@ def _num_or_none(x):
 
 
 def cmd_quant(args) -> int:
+    from estimation.direct_effects import EstimationError
+    from estimation.quant_inputs import QuantDataError
+    from models import quantitative as qm
+    from workbench import quant
+
+    if args.quant_command in ("solve", "counterfactual") and args.example is not None:
+        return _quant_example_run(args)
+    db = _db(args)
+    try:
+        out = {"calibrate": _quant_calibrate, "solve": _quant_solve, "counterfactual": _quant_counterfactual,
+               "policy": _quant_policy}[args.quant_command](db, args)
+    except QuantDataError as err:
+        print("error: the stored data cannot feed the model:\n" + "\n".join(f"  - {p}" for p in err.problems),
+              file=sys.stderr)
+        return EXIT_REJECTED
+    except (EstimationError, quant.CalibrationNotUsable, qm.ModelError, qm.SolverError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REJECTED
+    text, payload, ok = out
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+    return 0 if ok else EXIT_REJECTED
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"  [{100 * fraction:5.1f} %] {message}", file=sys.stderr, flush=True)
+
+
+def _quant_settings(args):
+    from workbench import quant
+
+    if args.settings_json is not None:
+        return quant.QuantSettings.from_dict(json.loads(args.settings_json.read_text(encoding="utf-8")))
+    given = {"links": args.links, "eta": args.eta, "delta": args.delta, "xi_heavy": args.xi}
+    if args.years:
+        given["years"] = tuple(int(y) for y in args.years.split(",") if y.strip())
+    for flag, name in (("sigma", "sigma"), ("tax_rate", "tax_rate"), ("max_evaluations", "max_evaluations")):
+        if getattr(args, flag) is not None:
+            given[name] = getattr(args, flag)
+    return quant.QuantSettings(**given)
+
+
+def _frame_text(frame) -> str:
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def _quant_calibrate(db, args):
+    from workbench import quant
+
+    settings = _quant_settings(args)
+    run_id, result, _ = quant.calibrate(db, settings, _actor(args), progress=_progress)
+    stored = quant.load_calibration(db, run_id)
+    table = quant.table2(stored)
+    state = "converged" if result.converged else "DID NOT CONVERGE"
+    text = (f"calibration {run_id} stored ({state}: {result.message}; objective {result.objective:.3g}, "
+            f"{result.evaluations} evaluations, {result.seconds:.0f} s)\n{_frame_text(table)}")
+    payload = {"run_id": run_id, "converged": result.converged, "message": result.message,
+               "objective": result.objective, "table2": table.to_dict("records"),
+               "constraints": list(result.constraints), "settings": settings.as_dict(),
+               "provenance": stored.provenance}
+    return text, payload, result.converged
+
+
+def _quant_solve(db, args):
+    import pandas as pd
+
+    from models import quantitative as qm
+    from models.quantitative import counterfactuals as qc
+    from workbench import quant
+
+    stored = quant.usable_calibration(db, args.calibration)
+    base, _ = qm.policy_fundamentals(stored.spec, stored.fundamentals, stored.schedule)
+    path = qm.solve_path(stored.spec, base, stored.lam0)
+    heavy = (stored.summary["sectors"]["heavy"],)
+    rows = [{"year": quant.period_year(stored, t), **{m: getattr(qc.measures(stored.spec, eq, heavy), m) for m in qm.MEASURES}}
+            for t, eq in enumerate(path.equilibria, start=1)]
+    frame = pd.DataFrame(rows)
+    text = (f"calibration {stored.run_id}: the baseline (s̄ = {stored.subsidy_rate:.4f}) settles after {path.periods} "
+            f"periods; heavy manufacturing's shares by period:\n{_frame_text(frame)}")
+    return text, {"calibration_run_id": stored.run_id, "periods": path.periods, "path": rows}, True
+
+
+def _quant_counterfactual(db, args):
+    from models.quantitative.counterfactuals import PAPER_DISCOUNT
+    from workbench import quant, ui_quant
+
+    discount = PAPER_DISCOUNT if args.discount is None else args.discount
+    run_id, summary = quant.run_counterfactuals(db, _actor(args), args.calibration, discount,
+                                                scenarios=not args.no_scenarios, progress=_progress)
+    parts = [f"counterfactual run {run_id} stored (calibration {summary['calibration_run_id']}, β = {discount:g})",
+             "Table 3 Panel A (baseline − no big push):", _frame_text(ui_quant.panel_a_frame(summary)),
+             "Panel B (Δ output by sector, %):", _frame_text(ui_quant.panel_b_frame(summary))]
+    if summary.get("panel_c"):
+        parts += ["Panel C (Δ heavy GDP share, p.p.):", _frame_text(ui_quant.panel_c_frame(summary))]
+    return "\n".join(parts), {"run_id": run_id, **{k: v for k, v in summary.items() if k != "time_paths"},
+                              "time_paths": summary["time_paths"]}, True
+
+
+def _quant_policy(db, args):
+    import pandas as pd
+
+    from models.quantitative.counterfactuals import PAPER_DISCOUNT
+    from workbench import quant
+
+    discount = PAPER_DISCOUNT if args.discount is None else args.discount
+    run_id, summary = quant.run_policy(db, _actor(args), args.calibration, draws=args.draws, seed=args.seed,
+                                       workers=args.workers, discount=discount, progress=_progress)
+    best = summary["uniform"]["welfare"]
+    text = "\n".join([
+        f"policy run {run_id} stored (calibration {summary['calibration_run_id']})",
+        _frame_text(pd.DataFrame(summary["comparison"])),
+        f"uniform subsidy maximising welfare: s = {best['rate']:.4f} (ζ = {best['value']:.3f} %)",
+        f"{args.draws} randomized allocations; OLS (HC1) of the outcomes on the standardised characteristics:",
+        _frame_text(pd.DataFrame(summary["randomized"]["regression"]))])
+    return text, {"run_id": run_id, **summary}, True
+
+
+def _quant_example_run(args) -> int:
     import numpy as np
 
     from models import quantitative as qm

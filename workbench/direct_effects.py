@@ -382,7 +382,8 @@ def provenance_summary(db: Database, row: pd.Series) -> dict:
 def describe_stored(symbol: str, value: float | None, se: float | None, stored) -> str:
     """One line for a stored parameter (η or δ) and where it came from, e.g. "η = 1.1369 (se 0.0096),
     σ = 5 — estimate 4 of 2026-11-22 16:27:58: β_7 of log_sales; truth links; change set 1: demo"."""
-    text = f"{symbol} not available" if value is None else f"{symbol} = {value:.4f} (se {se:.4f})"
+    text = (f"{symbol} not available" if value is None
+            else f"{symbol} = {value:.4f}" + ("" if se is None else f" (se {se:.4f})"))
     flags = (" · SYNTHETIC DEMO" if stored.synthetic_demo else "") + (" · data changed since" if stored.stale else "")
     return (f"{text}, σ = {stored.sigma:g} — estimate {stored.estimate_id} of {stored.created_at}: {stored.note}; "
             f"{stored.links} links; {', '.join(stored.sources) or 'no data'}{flags}")

@@ -124,13 +124,67 @@ def _cell(value, digits: int) -> str:
 def calibration_layout(parameters: pd.DataFrame, title: str = "Calibration") -> TableLayout:
     """Table 2 of Choi & Shim: one row per parameter with its value, what identifies it (a moment or
     an estimate), the moment in the model and in the data. ``parameters``: parameter, value,
-    identification, model, data."""
+    identification, model, data; optionally description (a column after the parameter) and block (a panel
+    title row, e.g. "External calibration", whenever it changes)."""
     missing = {"parameter", "value", "identification", "model", "data"} - set(parameters.columns)
     if missing:
         raise ValueError(f"a calibration table needs the columns {', '.join(sorted(missing))}")
-    frame = parameters[["parameter", "value", "identification", "model", "data"]].rename(
-        columns={"parameter": "Parameter", "value": "Value", "identification": "Identification / moment", "model": "Model", "data": "Data"})
-    return grid_layout(frame, "Parameter", title=title)
+    names = {"parameter": "Parameter", "description": "Description", "value": "Value",
+             "identification": "Identification / moment", "model": "Model", "data": "Data"}
+    frame = parameters[[c for c in names if c in parameters.columns]].rename(columns=names)
+    for column in ("Value", "Model", "Data"):     # calibrated values span orders of magnitude: 4 significant digits
+        frame[column] = frame[column].map(_significant)
+    if "block" not in parameters.columns:
+        return grid_layout(frame, "Parameter", title=title)
+    table = grid_layout(frame, "Parameter", title=title)
+    rows, panels, blank, last = [], [], ("",) * len(table.columns), None
+    for block, row in zip(parameters["block"], table.rows):
+        if block != last:
+            panels.append(len(rows))
+            rows.append((str(block), *blank))
+        rows.append(row)
+        last = block
+    return dataclasses.replace(table, rows=tuple(rows), panels=tuple(panels))
+
+
+def _significant(value, digits: int = 4):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+        return minus(f"{value:.{digits}g}")
+    return value
+
+
+def counterfactual_layout(summary: dict, sector_names: dict | None = None,
+                          title: str = "Table 3: aggregate and local effects of the big push") -> TableLayout:
+    """Table 3 of Choi & Shim from a stored counterfactual run (workbench.quant.counterfactual_summary): Panel A
+    the steady-state differences (baseline − counterfactual) with their local range, Panel B Δ output by sector
+    and the gross-output-weighted total, Panel C Δ heavy GDP share under each alternative scenario."""
+    labels = {"gdp_share": "ΔGDP share (p.p.)", "export_intensity": "ΔExport intensity (p.p.)",
+              "employment_share": "ΔEmp share (p.p.)"}
+    rows: list[tuple[str, ...]] = [("Panel A. Steady-state differences (baseline − counterfactual)", "", "", "")]
+    panels = [0]
+    for r in summary["panel_a"]:
+        if r["measure"] == "welfare":
+            rows.append(("ΔWelfare (%)", _number(r["relative_pct"]), _number(r["region_min_pct"]),
+                         _number(r["region_max_pct"])))
+        else:
+            rows.append((labels[r["measure"]], _number(r["difference_pp"]), _number(r["region_min_pp"]),
+                         _number(r["region_max_pp"])))
+    panels.append(len(rows))
+    rows.append(("Panel B. ΔAggregate output by sector (%)", "", "", ""))
+    for r in summary["panel_b"]:
+        name = "Total" if r["sector"] == "total" else str((sector_names or {}).get(r["sector"], r["sector"]))
+        rows.append((name, _number(r["change_pct"]), "", ""))
+    notes = [f"Local range: the smallest and largest regional difference. Welfare: consumption equivalent, discount "
+             f"factor {summary['discount']:g} per model period. Panel B's total weights sectors by the "
+             "counterfactual's gross output."]
+    if summary.get("panel_c"):
+        panels.append(len(rows))
+        rows.append(("Panel C. Alternative scenarios during the policy: Δ heavy mfg. GDP share (p.p.)", "", "", ""))
+        rows += [(str(r["label"]), _number(r["difference_pp"]), "", "") for r in summary["panel_c"]]
+        notes.append("Panel C: each factor altered in the policy periods only, in both the baseline and the "
+                     "counterfactual; the first row is the unaltered economy.")
+    return TableLayout(columns=("Aggregate", "Local min", "Local max"), rows=tuple(rows),
+                       title=title, notes=tuple(notes), panels=tuple(panels))
 
 
 # --- layouts of stored results ----------------------------------------------------------------

@@ -20,16 +20,19 @@ from storage.database import Database
 from storage.schema import table_spec
 from workbench import direct_effects as de
 from workbench import export_tables as et
+from workbench import quant
+from workbench import quant_charts as qc
 
-WHATS = ("table1", "event-study", "robustness", "calibration", "counterfactuals", "figure1", "figure3", "samples")
-FIGURES = ("event-study", "figure1", "figure3")
+WHATS = ("table1", "event-study", "robustness", "calibration", "counterfactuals", "figure1", "figure3", "figure4",
+         "regional", "samples")
+FIGURES = ("event-study", "figure1", "figure3", "figure4", "regional")
 SAMPLES = ("direct-effects", "panel", "table1-a", "table1-b")
-NO_MODEL_FIGURE = ("Figure 4 (transition paths) and the regional charts come from the quantitative model (issue 7), "
-                   "which does not exist in this workbench yet")
 FIGURE_FORMATS = ("png", "svg")
 RESULT_KINDS = (de.KIND, de.ROBUSTNESS_KIND, de.POOLED_KIND, "spillovers")
-NO_MODEL = ("no {what} is stored yet: the quantitative model that produces Tables 2 and 3 (issue 7) does not "
-            "exist in this workbench yet")
+NO_MODEL_RUN = {"calibration": "no calibration of the quantitative model is stored: run `python -m workbench quant "
+                               "calibrate` (or Calibrate on the Quantitative model page) first",
+                "counterfactuals": "no counterfactual run is stored: run `python -m workbench quant counterfactual` "
+                                   "(or Run counterfactuals on the Quantitative model page) first"}
 PUBLICATION = {"width": 468, "height": 288, "ppi": 300}  # 6.5 × 4 inches of plot at 300 dpi
 
 
@@ -64,8 +67,16 @@ def stored_result(db: Database, kind: str, estimate_id: int | None = None) -> pd
 
 def table_layout(db: Database, what: str, estimate_id: int | None = None) -> et.TableLayout:
     """The table ``what`` from the newest stored result (or ``estimate_id``)."""
-    if what in ("calibration", "counterfactuals"):
-        raise ExportError(NO_MODEL.format(what="calibration" if what == "calibration" else "counterfactual"))
+    if what == "calibration":
+        stored = quant.load_calibration(db, estimate_id)
+        if stored is None:
+            raise ExportError(NO_MODEL_RUN["calibration"] if estimate_id is None
+                              else f"there is no stored calibration run {estimate_id}")
+        return et.calibration_layout(quant.table2(stored), title=f"Table 2: calibration summary (run {stored.run_id})")
+    if what == "counterfactuals":
+        summary = counterfactual_run(db, estimate_id)["result"]
+        return et.counterfactual_layout(summary, title="Table 3: aggregate and local effects of the big push "
+                                                       f"(calibration {summary['calibration_run_id']})")
     if what == "table1":
         return et.table1_layout(stored_result(db, "spillovers", estimate_id)["result"])
     if what == "event-study":
@@ -206,11 +217,46 @@ def figure_files(db: Database, what: str, fmt: str, estimate_id: int | None = No
         data = {"": data}
     elif what == "figure3":
         chart, data = figure3(db, parameters)
+    elif what in ("figure4", "regional"):
+        chart, data = model_figure(db, what, estimate_id)
     else:
-        raise ExportError(f"there is no figure for {what}; figures: {', '.join(FIGURES)}. {NO_MODEL_FIGURE}")
+        raise ExportError(f"there is no figure for {what}; figures: {', '.join(FIGURES)}")
     return [ExportFile(f"{what}.{fmt}", figure_bytes(chart, fmt)),
             *(ExportFile(f"{what}-data{'-' + panel if panel else ''}.csv", et.csv_bytes(frame))
               for panel, frame in data.items())]
+
+
+def counterfactual_run(db: Database, run_id: int | None = None) -> pd.Series:
+    """The stored counterfactual run ``run_id`` (default: the newest); ExportError if none."""
+    runs = quant.stored_runs(db, quant.COUNTERFACTUALS)
+    if run_id is not None:
+        runs = runs[runs["run_id"] == run_id]
+    if runs.empty:
+        raise ExportError(NO_MODEL_RUN["counterfactuals"] if run_id is None
+                          else f"there is no stored counterfactual run {run_id}")
+    return runs.iloc[0]
+
+
+def model_figure(db: Database, what: str, run_id: int | None = None) -> tuple[object, dict[str, pd.DataFrame]]:
+    """Figure 4 (heavy manufacturing's GDP share, export intensity and employment share, baseline against no big
+    push, with the data) or the regional charts (Δ heavy GDP share and welfare by region) of a stored
+    counterfactual run, built as on the Quantitative model page."""
+    import altair as alt
+
+    _quiet_streamlit()
+    row = counterfactual_run(db, run_id)
+    summary, note = row["result"], "Synthetic demo data" if row["provenance"].get("synthetic_demo") else None
+    if what == "figure4":
+        paths = pd.DataFrame(summary["time_paths"])
+        chart = alt.hconcat(*[qc.figure4_panel(paths, m, summary["policy_years"], note) for m in qc.MEASURE_LABELS])
+        return chart, {"": paths}
+    regions = pd.DataFrame(summary["regions"])
+    chart = alt.vconcat(
+        alt.hconcat(qc.regional_map(regions, "d_gdp_share_pp", "Δ heavy GDP share by region (p.p.)", "p.p.", note),
+                    qc.regional_map(regions, "welfare_pct", "Welfare gain by region (%)", "%", note)),
+        qc.regional_bars(regions, "welfare_pct", "Consumption-equivalent welfare gain by region", "welfare gain (%)",
+                         note))
+    return chart, {"": regions}
 
 
 # --- estimation samples ---------------------------------------------------------------------

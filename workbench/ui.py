@@ -23,7 +23,7 @@ from storage.ingest import MODES, IngestRequest, IngestResult
 from storage.problems import ValidationReport
 from storage.readers import ENCODING_LABELS
 from storage.schema import UPLOAD_TABLES, ColumnSpec, TableSpec, table_spec
-from workbench import config, export_tables, linkage, services
+from workbench import config, export_tables, linkage, quant, services
 from workbench import state_keys as keys
 from workbench.linkage import LinkState
 from workbench.services import Database, EditResult, StorageError, TableFilter
@@ -65,7 +65,7 @@ def data_key() -> tuple[str, int]:
     return str(database.path), services.data_version(database)
 
 
-SERVICE_MODULES = {"services": services, "linkage": linkage}
+SERVICE_MODULES = {"services": services, "linkage": linkage, "quant": quant}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
