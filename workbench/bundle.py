@@ -6,7 +6,9 @@
 - ``decisions/link-decisions.csv``: the reviewers' linkage decisions in force;
 - ``settings/``: the linkage run's and every replayed estimate's settings as JSON;
 - ``tables/`` and ``figures/``: the exported tables (LaTeX, Markdown, CSV, XLSX, HTML) and figures
-  (PNG, SVG, the data behind each as CSV) of the stored results;
+  (PNG, SVG, the data behind each as CSV) of the stored results, including the quantitative model's runs
+  (Table 2 of each calibration with its settings file, Table 3, Figure 4 and the regional charts of each
+  counterfactual run; listed under ``model_runs``, exported but not re-run: a calibration takes minutes);
 - ``manifest.json``: provenance (change sets with hashes, settings, code and package versions, time),
   the replay steps, and every number of every replayed result;
 - ``rebuild.py``: rebuilds a fresh database from ``raw/`` through the CLI (``demo --seed``, ``ingest``
@@ -31,7 +33,7 @@ import pandas as pd
 from storage.database import Database, now
 from workbench import direct_effects as de
 from workbench import export_tables as et
-from workbench import exports, linkage
+from workbench import exports, linkage, quant
 
 TOLERANCE = {"absolute": 1e-9, "relative": 1e-6}  # re-runs agree to ~1e-9 relative (demeaning tolerance 1e-10)
 REPLAYED_KINDS = {de.KIND: "direct-effects", "spillovers": "spillovers", de.ROBUSTNESS_KIND: "direct-effects",
@@ -154,12 +156,48 @@ def build_manifest(db: Database) -> tuple[dict, dict[str, bytes]]:
             entry["step"] = len(steps)
             steps.append(step)
         results.append(entry)
+    model_runs = _model_runs(db, files)
     manifest = {"created_at": now().isoformat(sep=" ", timespec="seconds"), "code_version": de.code_version(),
                 "packages": de._package_versions(), "tolerance": TOLERANCE,
                 "not_compared": NOT_COMPARED, "change_sets": change_sets,
                 "linkage_run": None if run is None else {"run_id": latest_run_id, "settings": json.loads(run["settings"])},
-                "link_decisions": int(len(decisions)), "warnings": blockers, "steps": steps, "results": results}
+                "link_decisions": int(len(decisions)), "warnings": blockers, "steps": steps, "results": results,
+                "model_runs": model_runs}
     return manifest, files
+
+
+MODEL_RUN_NOTE = ("exported, not re-run by rebuild.py (a calibration solves the model thousands of times); re-run it "
+                  "with `python -m workbench quant calibrate --settings-json {settings}`, then `quant counterfactual`")
+
+
+def _model_runs(db: Database, files: dict[str, bytes]) -> list[dict]:
+    """The quantitative model's stored runs: Table 2 of each calibration and its settings, Table 3, Figure 4
+    and the regional charts of each counterfactual run, added to ``files``; their manifest entries."""
+    entries = []
+    for _, row in quant.stored_runs(db, quant.CALIBRATION).sort_values("run_id").iterrows():
+        run_id = int(row["run_id"])
+        settings = f"settings/quant-calibration-{run_id}.json"
+        files[settings] = json.dumps(row["parameters"], indent=2, ensure_ascii=False).encode("utf-8")
+        layout = exports.table_layout(db, "calibration", run_id)
+        files.update({f"tables/table2-calibration-{run_id}.{et.EXTENSIONS[fmt]}": et.render(layout, fmt)
+                      for fmt in et.TABLE_FORMATS})
+        entries.append({"run_id": run_id, "model": quant.CALIBRATION, "created_at": str(row["created_at"])[:19],
+                        "converged": row["result"]["converged"], "settings_file": settings,
+                        "provenance": row["provenance"], "replayed": False,
+                        "not_replayed_because": MODEL_RUN_NOTE.format(settings=settings)})
+    for _, row in quant.stored_runs(db, quant.COUNTERFACTUALS).sort_values("run_id").iterrows():
+        run_id = int(row["run_id"])
+        layout = exports.table_layout(db, "counterfactuals", run_id)
+        files.update({f"tables/table3-counterfactuals-{run_id}.{et.EXTENSIONS[fmt]}": et.render(layout, fmt)
+                      for fmt in et.TABLE_FORMATS})
+        for what in ("figure4", "regional"):
+            for fmt in exports.FIGURE_FORMATS:
+                for f in exports.figure_files(db, what, fmt, run_id):
+                    files[f"figures/{f.name.replace(what, f'{what}-{run_id}', 1)}"] = f.data
+        entries.append({"run_id": run_id, "model": quant.COUNTERFACTUALS, "created_at": str(row["created_at"])[:19],
+                        "parameters": row["parameters"], "replayed": False,
+                        "not_replayed_because": "exported, not re-run: it follows its calibration"})
+    return entries
 
 
 def write_bundle(db: Database, out: Path) -> str:
@@ -171,8 +209,10 @@ def write_bundle(db: Database, out: Path) -> str:
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         archive.writestr("rebuild.py", SCRIPT.read_text(encoding="utf-8"))
     replayed = sum(r["replayed"] for r in manifest["results"])
+    skipped_runs = [f"  model run {r['run_id']} ({r['model']}): {r['not_replayed_because']}" for r in manifest["model_runs"]]
     skipped = [f"  estimate {r['estimate_id']} ({r['kind']}): {r['not_replayed_because']}"
                for r in manifest["results"] if not r["replayed"]]
     return "\n".join([f"wrote {out}: {len(files)} file(s), {len(manifest['results'])} stored result(s), "
-                      f"{replayed} re-run by rebuild.py", *(["not re-run:"] + skipped if skipped else []),
+                      f"{replayed} re-run by rebuild.py", *(["not re-run:"] + skipped + skipped_runs
+                                                              if skipped or skipped_runs else []),
                       *[f"warning: {w}" for w in manifest["warnings"]]])
