@@ -4,8 +4,9 @@ Table 2). Our implementation: docs/quantitative-calibration.md (equations K1–K
 Six parameters Θ = (F^T, F^x_light, F^x_heavy, κ, τ̄_heavy, s̄) minimise the squared relative deviations of
 seven model moments from the data (K6) subject to conditions that pin the per-period fundamentals
 Ψ_t = (φ^min_nj, one Foreign price level P^f_t, D^x_j): region-sector gross output shares, sectoral export
-intensities, the producer price index, and real GDP growth (period 1: the real exchange rate) (K1–K4, K9, K10);
-import shares are implied by these under Cobb–Douglas demand and are reported, not imposed (docs §2). The inner
+intensities, the producer price index, and real GDP growth (period 1: the unit of Home productivity, a
+normalization) (K1–K4, K9, K10); import shares are implied by these under Cobb–Douglas demand and balanced trade
+and are reported, not imposed (docs §2). The inner
 problem solves, period by period, the static equilibrium and the fundamentals jointly (one square system, K5,
 Newton–chord); the outer problem is ``scipy.optimize.least_squares`` on transformed parameters (K8), in two
 stages. Pure numpy/scipy: no streamlit, no storage."""
@@ -60,8 +61,8 @@ class CalibrationData:
     subsidized_regions: tuple         # 0-based region indices receiving s̄ in the policy periods
     light_sector: int                 # index of light manufacturing
     policy_periods: tuple = (2, 3)    # 1-based periods with the subsidy
-    foreign_price: float = 1.0        # P^f in period 1 in units of that period's Home PPI (the real exchange
-                                      # rate; a normalization when not observed: docs K10)
+    productivity_level: float = 1.0   # the unit of Home productivity: period 1's output-weighted geometric mean
+                                      # of φ^min (a normalization, docs K10; simulate_data records the truth's)
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,8 @@ def validate_data(spec: QuantSpec, data: CalibrationData) -> None:
         p.append("real GDP must be positive with real_gdp[0] = 1")
     if np.any(a["tariff"] < 0):
         p.append("tariffs must be non-negative")
-    if not (math.isfinite(data.foreign_price) and data.foreign_price > 0):
-        p.append("the period-1 Foreign price level (real exchange rate) must be positive and finite")
+    if not (math.isfinite(data.productivity_level) and data.productivity_level > 0):
+        p.append("the period-1 productivity level (the normalization K10) must be positive and finite")
     moments = {"adopter share": a["adopter_share"], "exporter share, light": [data.exporter_share_light],
                "exporter share, heavy": [data.exporter_share_heavy],
                "share of regions with adoption": [data.regions_with_adoption], "tax rate": [data.tax_rate]}
@@ -240,6 +241,11 @@ def log_ppi(P: np.ndarray, weights: np.ndarray) -> float:
     return float((weights * np.log(P)).sum())
 
 
+def log_level(phi: np.ndarray, weights: np.ndarray) -> float:
+    """ln of the unit of Home productivity, Σ_nj ω_nj ln φ^min_nj with ω period 1's output shares (K10)."""
+    return float((weights * np.log(phi)).sum())
+
+
 def _fundamentals(phi, pf, dx, tariff, subsidy) -> Fundamentals:
     """Fundamentals from arrays (the solver's working form) — see :func:`_frozen` for the stored form."""
     return Fundamentals(phi_min=phi, foreign_price=pf, foreign_demand=dx, tariff=tariff, subsidy=subsidy)
@@ -266,7 +272,7 @@ class _Targets:
     log_ppi: float         # (K4)
     tariff: np.ndarray     # (J,)
     log_gdp: float | None  # ln(real GDP_t / real GDP_1) from period 2 on (K9); None in period 1 (K10 instead)
-    log_pf: float          # ln P^f imposed in period 1 (K10)
+    log_phi: float         # Σ_nj ω_nj ln φ^min_nj imposed in period 1 (K10)
     log_gdp_base: float    # ln(Σ VA_1 / PPI_1) of the model's own period 1 (used from period 2 on)
 
 
@@ -287,7 +293,7 @@ def log_real_gdp(agg: Aggregates, weights: np.ndarray, P: np.ndarray) -> float:
 
 def _joint_system(v, spec, lam_prev, subsidy, tg: _Targets) -> np.ndarray:
     """(K5): the N + 2NJ equilibrium conditions (Q24, Q6, Q25 in logs, as ``solve_static``) and the NJ + J + 1
-    conditions on the fundamentals (K1, K2, K4, and K9 or P^f = 1) in the unknowns
+    conditions on the fundamentals (K1, K2, K4, and K9 or, in period 1, K10) in the unknowns
     (ln w, ln P, ln E, ln φ^min, ln P^f, ln D^x)."""
     n, j = spec.n_regions, spec.n_sectors
     w, P, E, phi, pf, dx = _split(v, n, j)
@@ -299,7 +305,7 @@ def _joint_system(v, spec, lam_prev, subsidy, tg: _Targets) -> np.ndarray:
             return np.full(v.size, 1e3)
         expo, _ = trade_ratios(spec, fund, agg)
         share = agg.sales / agg.sales.sum()
-        last = (v[n + 3 * n * j] - tg.log_pf if tg.log_gdp is None
+        last = (log_level(phi, tg.share) - tg.log_phi if tg.log_gdp is None
                 else log_real_gdp(agg, tg.share, P) - tg.log_gdp_base - tg.log_gdp)
         out = np.concatenate([np.log(agg.labour_demand) - np.log(spec.arrays()["labour"]),
                               (np.log(agg.price_model) - np.log(P)).ravel(),
@@ -311,10 +317,12 @@ def _joint_system(v, spec, lam_prev, subsidy, tg: _Targets) -> np.ndarray:
 
 def _fixed_point(spec, lam_prev, subsidy, tg: _Targets, phi, pf, dx, steps: int):
     """A damped fixed point on the fundamentals around warm-started static solves (cold start of K5):
-    φ^min_nj ← φ^min_nj (target/model share)^{1/((σ−1)(1+ξ_j))}, D^x_j ← D^x_j · target/model export intensity,
-    all φ^min scaled to move the PPI (period 1, P^f = 1) or real GDP (later periods, where the homogeneity
-    rescale P^f·k, D^x·k^σ of docs §6 then meets the PPI). Returns the fundamentals and the equilibrium solution
-    once within 1e−3 (log), or after ``steps``."""
+    φ^min_nj ← φ^min_nj (target/model share)^{0.7/((σ−1)(1+ξ_j))}, D^x_j ← D^x_j (target/model export
+    intensity)^{0.7}; the level of φ^min is then set exactly to the normalization (K10, period 1) or moved by the
+    real GDP gap (K9, later periods), and every step ends with the homogeneity rescale P^f·k, D^x·k^σ of docs §6,
+    k = the PPI gap (K4), which moves every Home nominal by k and nothing real. P^f itself is never updated
+    otherwise: given the level of Home productivity it is pinned by trade balance (docs §2). Returns the
+    fundamentals and the equilibrium solution once every gap is within 1e−3 (log), or after ``steps``."""
     sigma, xi = spec.sigma, spec.arrays()["xi"]
     guess, damp_phi, damp_dx, last_phi, last_dx = None, np.full(phi.shape, 0.7), np.full(dx.shape, 0.7), None, None
     for _ in range(steps):
@@ -323,11 +331,11 @@ def _fixed_point(spec, lam_prev, subsidy, tg: _Targets, phi, pf, dx, steps: int)
         expo, _ = trade_ratios(spec, fund, eq.agg)
         share = eq.agg.sales / eq.agg.sales.sum()
         ppi_gap = tg.log_ppi - log_ppi(eq.price, tg.share)
-        level_gap = (-ppi_gap if tg.log_gdp is None
+        level_gap = (0.0 if tg.log_gdp is None
                      else tg.log_gdp + tg.log_gdp_base - log_real_gdp(eq.agg, tg.share, eq.price))
         with np.errstate(divide="ignore"):
-            gaps = np.concatenate([np.log(share / tg.share).ravel(), np.log(expo / tg.export), [level_gap]])
-            if np.max(np.abs(gaps)) < 1e-3 and (tg.log_gdp is None or abs(ppi_gap) < 1e-3):
+            gaps = np.concatenate([np.log(share / tg.share).ravel(), np.log(expo / tg.export), [level_gap, ppi_gap]])
+            if np.max(np.abs(gaps)) < 1e-3:
                 return phi, pf, dx, eq.solution
             gap_phi, gap_dx = np.log(tg.share / share), np.log(tg.export / expo)
             if last_phi is not None:                  # a gap that changed sign: halve that cell's damping
@@ -336,7 +344,9 @@ def _fixed_point(spec, lam_prev, subsidy, tg: _Targets, phi, pf, dx, steps: int)
             last_phi, last_dx = gap_phi, gap_dx
             phi = phi * _step(damp_phi * gap_phi / ((sigma - 1) * (1 + xi))[None, :] + 0.7 * level_gap)
             dx = dx * _step(damp_dx * gap_dx)
-        k = 1.0 if tg.log_gdp is None else math.exp(ppi_gap)
+        if tg.log_gdp is None:                        # period 1: the unit of productivity, exactly (K10)
+            phi = phi * math.exp(tg.log_phi - log_level(phi, tg.share))
+        k = math.exp(float(np.clip(ppi_gap, -0.5, 0.5)))
         pf, dx, guess = pf * k, dx * k ** sigma, eq.solution + math.log(k) * _nominal(spec)
     return phi, pf, dx, guess
 
@@ -448,7 +458,7 @@ def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg:
         notes.append(f"warm start ({note})")
         _, _, _, phi, pf, dx = _split(warm[0], n, j)
     else:
-        phi, pf, dx = np.ones((n, j)), np.full(j, math.exp(tg.log_pf)), np.full(j, 0.3)
+        phi, pf, dx = np.full((n, j), math.exp(tg.log_phi)), np.ones(j), np.full(j, 0.3)
     try:
         phi, pf, dx, u = _fixed_point(spec, lam_prev, subsidy, tg, phi, pf, dx, FIXED_POINT_STEPS)
     except (SolverError, ModelError, ZeroDivisionError) as err:   # no static equilibrium, or diverged fundamentals
@@ -458,15 +468,56 @@ def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg:
     if worst < INNER_TOL:
         return v, lu
     notes.append(f"cold start ({note})")
+    try:
+        v, worst, note, lu = _continuation(spec, lam_prev, subsidy, tg, phi, pf, dx, u)
+    except (SolverError, ModelError, ZeroDivisionError) as err:
+        worst, note = math.inf, str(err)
+    if worst < INNER_TOL:
+        return v, lu
+    notes.append(f"continuation ({note})")
     raise SolverError(f"no fundamentals meet the constraints at these parameters: the largest residual of the "
                       f"joint system (K5) is {worst:.3g} (tried {'; '.join(notes)})")
+
+
+def _continuation(spec, lam_prev, subsidy, tg: _Targets, phi, pf, dx, guess, min_step: float = 1 / 256):
+    """Cold start of (K5) by continuation in the targets: at the fundamentals (φ^min, P^f, D^x) the static
+    equilibrium meets the targets T_0 it produces itself; (K5) is solved by Newton–chord for the targets
+    T_τ = (1 − τ) T_0 + τ T (in logs; output shares renormalised to sum to 1, K1), τ rising from 0 to 1 in steps
+    that halve when a step fails (down to ``min_step``), each from the previous solution. Returns
+    (v, largest |residual|, note, lu) as :func:`_solve_joint` at τ = 1."""
+    fund = _fundamentals(phi, pf, dx, tg.tariff, subsidy)
+    eq = solve_static(spec, fund, lam_prev, guess=guess)
+    expo, _ = trade_ratios(spec, fund, eq.agg)
+    share0 = eq.agg.sales / eq.agg.sales.sum()
+    start = replace(tg, share=share0, export=expo, log_ppi=log_ppi(eq.price, share0),
+                    log_phi=log_level(phi, share0),
+                    log_gdp=None if tg.log_gdp is None else log_real_gdp(eq.agg, share0, eq.price) - tg.log_gdp_base)
+
+    def at(tau):
+        share = np.exp((1 - tau) * np.log(share0) + tau * np.log(tg.share))
+        return replace(tg, share=share / share.sum(), export=np.exp((1 - tau) * np.log(expo) + tau * np.log(tg.export)),
+                       log_ppi=(1 - tau) * start.log_ppi + tau * tg.log_ppi,
+                       log_phi=(1 - tau) * start.log_phi + tau * tg.log_phi,
+                       log_gdp=None if tg.log_gdp is None else (1 - tau) * start.log_gdp + tau * tg.log_gdp)
+    v = np.concatenate([eq.solution, np.log(phi).ravel(), [math.log(pf[0])], np.log(dx)])
+    tau, step, lu = 0.0, 0.25, None
+    while tau < 1:
+        nxt = min(1.0, tau + step)
+        trial, worst, new_lu = _newton(lambda x, g=at(nxt): _joint_system(x, spec, lam_prev, subsidy, g), v, lu)
+        if worst < 1e-9:
+            v, tau, lu, step = trial, nxt, new_lu, min(2 * step, 0.5)
+        else:
+            step, lu = step / 2, None
+            if step < min_step:
+                return v, worst, f"stopped at τ = {tau:.3g} of 1", None
+    return _solve_joint(spec, lam_prev, subsidy, tg, v, lu)
 
 
 def _targets(data: CalibrationData, t: int, log_gdp_base: float = 0.0) -> _Targets:
     return _Targets(share=np.array(data.output_share[t], float), export=np.array(data.export_intensity[t], float),
                     log_ppi=math.log(data.ppi[t]), tariff=np.array(data.tariff[t], float),
                     log_gdp=None if t == 0 else math.log(data.real_gdp[t]), log_gdp_base=log_gdp_base,
-                    log_pf=math.log(data.foreign_price))
+                    log_phi=math.log(data.productivity_level))
 
 
 def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None) -> tuple[list, list, list]:
@@ -553,8 +604,9 @@ def real_gdp(spec: QuantSpec, eqs: Sequence[StaticEquilibrium], weights: Sequenc
 
 def constraint_rows(spec: QuantSpec, eqs: Sequence[StaticEquilibrium], funds: Sequence[Fundamentals],
                     data: CalibrationData) -> tuple:
-    """Largest relative error of each imposed condition per year (K1, K2, K4, K9), then the import shares
-    (K3), which are not imposed (docs: they are implied by the others), with model and data."""
+    """Largest relative error of each imposed condition per year (K1, K2, K4, K9; K10 in period 1), then the
+    sector and aggregate import shares (K3, K11), which are not imposed (docs §2: given K1, K2 and balanced
+    trade they are implied), with model and data."""
     rows = []
     weights = [np.array(s, float) for s in data.output_share]
     gdp = real_gdp(spec, eqs, weights)
@@ -566,6 +618,9 @@ def constraint_rows(spec: QuantSpec, eqs: Sequence[StaticEquilibrium], funds: Se
                   ("PPI (K4)", math.exp(log_ppi(eq.price, weights[t])), data.ppi[t])]
         if t > 0:
             checks.append(("real GDP relative to period 1 (K9)", gdp[t], data.real_gdp[t]))
+        else:
+            checks.append(("unit of Home productivity (K10, a normalization)",
+                           math.exp(log_level(fund.arrays(spec)["phi_min"], weights[0])), data.productivity_level))
         for name, model, target in checks:
             rows.append({"constraint": name, "year": data.years[t],
                          "max_abs_error": float(np.max(np.abs(np.asarray(model) / np.asarray(target) - 1)))})
@@ -575,7 +630,20 @@ def constraint_rows(spec: QuantSpec, eqs: Sequence[StaticEquilibrium], funds: Se
         rows.append({"constraint": "import shares (K3, not imposed)", "year": data.years[t],
                      "max_abs_error": float(np.max(np.abs(imp / target - 1))), "model": tuple(imp.tolist()),
                      "data": tuple(target.tolist())})
+        gross = eq.agg.sales.sum(axis=0)
+        model = aggregate_import_share(imp, trade_ratios(spec, fund, eq.agg)[0], gross)
+        target_agg = aggregate_import_share(target, np.array(data.export_intensity[t], float), weights[t].sum(axis=0))
+        rows.append({"constraint": "aggregate import share (K11, not imposed)", "year": data.years[t],
+                     "max_abs_error": abs(model / target_agg - 1), "model": model, "data": target_agg})
     return tuple(rows)
+
+
+def aggregate_import_share(import_share: np.ndarray, export_intensity: np.ndarray, gross: np.ndarray) -> float:
+    """Σ_j imports_j / Σ_j absorption_j with imports_j = m_j/(1 − m_j) · GO_j(1 − x_j) and absorption_j =
+    GO_j(1 − x_j) + imports_j (K11); with balanced trade (Q27) it equals Σ_j x_j GO_j / Σ_j GO_j."""
+    home = gross * (1 - export_intensity)
+    imports = import_share / (1 - import_share) * home
+    return float(imports.sum() / (home + imports).sum())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -593,7 +661,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     smoothed regions-with-adoption moment (K7), within x0 ± ``SEARCH_BOX``; ``max_evaluations`` bounds its
     function evaluations (the finite-difference Jacobian's are counted in ``evaluations`` but not in the bound);
     ``tol`` is its xtol, ftol and gtol. ``fixed`` holds some of the six parameters at given values (not searched;
-    docs §5: F^T and τ̄ lie on a ridge). ``converged`` is False (with the reason) when least_squares stops for
+    docs §5). ``converged`` is False (with the reason) when least_squares stops for
     any other reason, ends on the search box, or the result's imposed conditions miss 1e−8; the message also
     names any direction in which the moments do not move (a ridge). SolverError when no fundamentals exist at
     the starting values."""
@@ -606,7 +674,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     if not free:
         raise ModelError("every parameter is fixed: nothing to calibrate")
     target = _moment_vector(data_moments(data))
-    state = {"warm": None, "count": 0, "best": math.inf}
+    state = {"warm": None, "count": 0, "best": math.inf, "failed": 0}
     budget = max_evaluations * (len(free) + 1)
     x_full = to_unconstrained(values0)
 
@@ -622,6 +690,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         except SolverError:
             if state["warm"] is None:
                 raise
+            state["failed"] += 1
             return np.full(int(keep.sum()), 10.0)  # no fundamentals here: a large deviation steers back
         r = (_moment_vector(model_moments(cal, aggs, light, smooth=True)) / target - 1)[keep]
         if float(r @ r) <= state["best"]:              # warm starts from the best point so far (the current
@@ -653,10 +722,17 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     cal = calibrated_spec(spec, values, light)
     _, funds, aggs = inner(cal, data, values["subsidy_rate"], state["warm"])
     notes = _identification(fit, [PARAMETERS[i] for i in free])
-    _, _, cold = inner(cal, data, values["subsidy_rate"], None)
-    gap = float(np.max(np.abs(_moment_vector(model_moments(cal, cold, light))
-                              / _moment_vector(model_moments(cal, aggs, light)) - 1)))
-    if gap > 1e-6:
+    if state["failed"]:
+        notes.append(f"{state['failed']} trial point(s) of the search had no fundamentals meeting the constraints "
+                     f"(K5) and counted as bad points (deviations of 10)")
+    try:
+        _, _, cold = inner(cal, data, values["subsidy_rate"], None)
+        gap = float(np.max(np.abs(_moment_vector(model_moments(cal, cold, light))
+                                  / _moment_vector(model_moments(cal, aggs, light)) - 1)))
+    except SolverError as err:
+        gap = math.inf
+        notes.append(f"the check from a cold start failed at the result ({err})")
+    if math.isfinite(gap) and gap > 1e-6:
         notes.append(f"the inner problem (K5) has more than one solution at the result: from a cold start the "
                      f"moments differ by up to {gap:.1e} (relative)")
     rho = len(data.years) + 2
@@ -669,7 +745,8 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
                      "moment, K7): the search cannot reach it from here; try other starting values for κ")
     if np.any(fit.active_mask != 0):
         notes.append(f"the search ended on its box (x0 ± {SEARCH_BOX:g} in K8): start closer")
-    result = _result(cal, data, values, funds, fit, state["count"], time.perf_counter() - clock, notes, gap <= 1e-6)
+    result = _result(cal, data, values, funds, fit, state["count"], time.perf_counter() - clock, notes,
+                     bool(gap <= 1e-6))
     if progress is not None:
         progress(1.0, result.message)
     return result
@@ -755,4 +832,4 @@ def simulate_data(spec: QuantSpec, fundamentals: Sequence[Fundamentals], subsidy
                            regions_with_adoption=m["regions_with_adoption"], tax_rate=m["tax_rate"],
                            subsidized_regions=tuple(int(r) for r in subsidized_regions),
                            light_sector=int(light_sector), policy_periods=tuple(int(q) for q in policy_periods),
-                           foreign_price=float(fundamentals[0].arrays(spec)["foreign_price"][0] / math.exp(ppi[0])))
+                           productivity_level=math.exp(log_level(funds[0].arrays(spec)["phi_min"], shares[0])))
