@@ -574,8 +574,10 @@ def generate_demo_economy(settings: DemoSettings = DemoSettings()) -> DemoEconom
     }
     # The model inputs draw from their own stream, so the streams above (and their tables) are unchanged.
     size_weights = np.array([r[4] for r in _REGIONS[: s.n_regions]])
+    sigma = mi.MODEL_TRUTH["sigma"]                 # the model's accounts carry the demo's true η and δ
     tables |= mi.model_input_tables(regions, tables["sectors"], bs, size_weights, years, coverage,
-                                    np.random.default_rng([s.seed, 7]), great_circle_km)
+                                    np.random.default_rng([s.seed, 7]), great_circle_km,
+                                    eta=float(np.exp(s.direct_effect / (sigma - 1))), delta=s.spillover / (sigma - 1))
     tables = {k: v[list(SPEC_COLUMNS[k])] for k, v in tables.items()}
     latent = _latent_panel(s, firms, ids, alive, observed, adopt_year, share, prob, recs, eta, psi, u,
                            direct, omega, x, log_sales)

@@ -523,14 +523,15 @@ def _targets(data: CalibrationData, t: int, log_gdp_base: float = 0.0) -> _Targe
 def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None) -> tuple[list, list, list]:
     """The fundamentals of every calibration period given Θ (K5), in order t = 1..T with λ_{t−1} the model's
     own (λ_0 the data's): ((joint solution, factorised Jacobian) per period — the next call's warm start —,
-    fundamentals, aggregates)."""
+    fundamentals, aggregates). Without ``warm``, period t ≥ 2 starts from period t − 1's solution."""
     n, j = spec.n_regions, spec.n_sectors
     subsidies = subsidy_schedule(spec, rate, data.subsidized_regions, data.policy_periods, len(data.years))
     lam = np.array(data.lam0, float)
     sols, funds, aggs, base = [], [], [], 0.0
     for t in range(len(data.years)):
         tg = _targets(data, t, base)
-        v, lu = solve_period(spec, lam, subsidies[t], tg, None if warm is None else warm[t])
+        start = warm[t] if warm is not None else sols[-1] if sols else None   # else the previous period's solution
+        v, lu = solve_period(spec, lam, subsidies[t], tg, start)
         w, P, E, phi, pf, dx = _split(v, n, j)
         fund = _fundamentals(phi, pf, dx, tg.tariff, subsidies[t])
         agg = evaluate(spec, fund, lam, w, P, E)
