@@ -6,7 +6,8 @@ import streamlit as st
 
 from estimation.direct_effects import EstimationError
 from estimation.quant_inputs import QuantDataError
-from models.quantitative import ModelError, SolverError
+from models.quantitative import ModelError
+from workbench import export_tables as et
 from workbench import quant, ui
 from workbench import quant_charts as qc
 from workbench import state_keys as keys
@@ -55,6 +56,11 @@ with st.expander("Settings", expanded=True), st.form(keys.QUANT_FORM, border=Fal
                                   key=keys.QUANT_SERVICES, help="the paper's: 3.8")
     links = far.radio("Links of contracts to firms", sources, horizontal=True, key=keys.QUANT_LINKS,
                       index=0 if linkage_run is not None or not demo else sources.index("truth"))
+    left, mid, _, _ = st.columns(4)
+    hold = left.toggle("Hold κ at a value", key=keys.QUANT_HOLD_KAPPA,
+                       help="when the share of regions with adoption cannot be matched (a step moment), hold the "
+                            "Pareto upper bound and calibrate the other five parameters")
+    kappa = mid.number_input("κ", 1.05, 100.0, 3.0, step=0.1, key=keys.QUANT_KAPPA)
     check, calibrate_button = st.columns([1, 5])
     checked = check.form_submit_button("Check inputs", key=keys.QUANT_CHECK_BUTTON)
     calibrate = calibrate_button.form_submit_button("Calibrate", type="primary", icon=":material/tune:",
@@ -63,7 +69,7 @@ with st.expander("Settings", expanded=True), st.form(keys.QUANT_FORM, border=Fal
 try:
     settings = uq.settings_from_form(years, links, sigma, theta_ratio, eta if eta_typed else None,
                                      delta if delta_typed else None, tax, highway, goods, services,
-                                     xi if xi_typed else None, int(max_evaluations))
+                                     xi if xi_typed else None, int(max_evaluations), kappa if hold else None)
     assembly = uq.read("assemble", settings)
 except (QuantDataError, ModelError) as err:
     assembly = None
@@ -123,7 +129,8 @@ if not stored.converged:
     st.warning(f"Calibration {run_id} did not converge: {summary['message']}. Its fit is shown so you can see "
                "why; no counterfactual runs on it.", icon=":material/warning:")
 table2 = quant.table2(stored)
-st.dataframe(table2, hide_index=True)
+table2_shown = et.calibration_layout(table2).frame()             # as exported: 4 significant digits
+st.dataframe(table2_shown, hide_index=True, height=35 * (len(table2_shown) + 1) + 3)
 with st.container(horizontal=True):
     ui.download_frame(table2, f"quant-table2-run{run_id}", "Table 2 (CSV)")
     ui.download_xlsx(table2, f"quant-table2-run{run_id}", "Table 2 (Excel)")
@@ -154,17 +161,10 @@ with st.form(keys.QUANT_CF_FORM, border=False):
     run_cf = right.form_submit_button("Run counterfactuals", type="primary", icon=":material/play_arrow:",
                                       disabled=not stored.converged, key=keys.QUANT_CF_BUTTON)
 if run_cf:
-    with st.status("Solving the baseline and the counterfactual paths…", expanded=True) as status:
-        bar = st.progress(0.0)
-        try:
-            cf_id, _ = quant.run_counterfactuals(ui.db(), ui.actor(), run_id, discount, scenarios,
-                                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-            status.update(label=f"Counterfactual run {cf_id} stored", state="complete", expanded=False)
-        except (quant.CalibrationNotUsable, ModelError, SolverError) as err:
-            status.update(label="Not run", state="error")
-            st.warning(str(err), icon=":material/warning:")
-cf_runs = uq.read("stored_runs", quant.COUNTERFACTUALS)
-mine = cf_runs[cf_runs["parameters"].map(lambda p: p.get("calibration_run_id") == run_id)] if not cf_runs.empty else cf_runs
+    uq.run_with_progress("Solving the baseline and the counterfactual paths…", "Counterfactual run",
+                         lambda progress: quant.run_counterfactuals(ui.db(), ui.actor(), run_id, discount, scenarios,
+                                                                    progress=progress))
+mine = uq.runs_for(quant.COUNTERFACTUALS, run_id)
 if mine.empty:
     st.info("No counterfactual is stored for this calibration yet: press **Run counterfactuals**.")
     st.stop()
@@ -180,18 +180,18 @@ for column, measure in zip(st.columns(3), qc.MEASURE_LABELS):
         ui.show_chart(qc.figure4_panel(paths, measure, cf["policy_years"], note),
                       f"quant-figure4-{measure}-run{cf_id}", paths[paths["measure"] == measure])
 st.markdown("**Panel A. Steady-state differences (baseline − counterfactual)**")
-panel_a = uq.panel_a_frame(cf)
+panel_a = quant.panel_a_frame(cf)
 st.dataframe(panel_a, hide_index=True)
 ui.download_frame(panel_a, f"quant-table3a-run{cf_id}", "Panel A (CSV)")
 left, right = st.columns(2)
 with left:
     st.markdown("**Panel B. Δ aggregate output by sector (%)**")
-    panel_b = uq.panel_b_frame(cf)
+    panel_b = quant.panel_b_frame(cf)
     st.dataframe(panel_b, hide_index=True)
     ui.download_frame(panel_b, f"quant-table3b-run{cf_id}", "Panel B (CSV)")
 with right:
     st.markdown("**Panel C. Alternative scenarios: Δ heavy GDP share (p.p.)**")
-    panel_c = uq.panel_c_frame(cf)
+    panel_c = quant.panel_c_frame(cf)
     if panel_c.empty:
         st.caption("Not run (tick *With Panel C's alternative scenarios*).")
     else:
@@ -222,18 +222,10 @@ st.caption("A general subsidy (every heavy firm, adopter or not, at s̄ in the s
            "allocations of s̄ with what predicts a stronger push (docs/quantitative-policy.md). 1,000 draws take a "
            "few minutes on two cores.")
 if run_policy:
-    with st.status("Running the policy experiments…", expanded=True) as status:
-        bar = st.progress(0.0)
-        try:
-            policy_id, _ = quant.run_policy(ui.db(), ui.actor(), run_id, int(draws), int(seed), discount=discount,
-                                            progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-            status.update(label=f"Policy run {policy_id} stored", state="complete", expanded=False)
-        except (quant.CalibrationNotUsable, ModelError, SolverError) as err:
-            status.update(label="Not run", state="error")
-            st.warning(str(err), icon=":material/warning:")
-policy_runs = uq.read("stored_runs", quant.POLICY)
-ours = (policy_runs[policy_runs["parameters"].map(lambda p: p.get("calibration_run_id") == run_id)]
-        if not policy_runs.empty else policy_runs)
+    uq.run_with_progress("Running the policy experiments…", "Policy run",
+                         lambda progress: quant.run_policy(ui.db(), ui.actor(), run_id, int(draws), int(seed),
+                                                           discount=discount, progress=progress))
+ours = uq.runs_for(quant.POLICY, run_id)
 if ours.empty:
     st.info("No policy experiment is stored for this calibration yet.")
     st.stop()

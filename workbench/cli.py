@@ -530,6 +530,8 @@ def _add_quant_parser(sub) -> None:
                           ("tax-rate", "corporate statutory tax rate of the first year (default 0.20, Table 2's)")):
         calibrate.add_argument(f"--{flag}", type=float, default=None, help=meaning)
     calibrate.add_argument("--max-evaluations", type=int, default=None, help="most model evaluations (default 300)")
+    calibrate.add_argument("--hold-kappa", type=float, default=None, metavar="K",
+                           help="hold the Pareto upper bound κ at K instead of searching it")
     calibrate.add_argument("--settings-json", type=Path, default=None, metavar="FILE",
                            help="the full settings as JSON (e.g. a stored calibration's; other flags are ignored)")
     solve = commands.add_parser("solve", help="the baseline path to its steady state (stored calibration or example)")
@@ -615,7 +617,8 @@ def _quant_settings(args):
 
     if args.settings_json is not None:
         return quant.QuantSettings.from_dict(json.loads(args.settings_json.read_text(encoding="utf-8")))
-    given = {"links": args.links, "eta": args.eta, "delta": args.delta, "xi_heavy": args.xi}
+    given = {"links": args.links, "eta": args.eta, "delta": args.delta, "xi_heavy": args.xi,
+             "fixed": {} if args.hold_kappa is None else {"kappa": args.hold_kappa}}
     if args.years:
         given["years"] = tuple(int(y) for y in args.years.split(",") if y.strip())
     for flag, name in (("sigma", "sigma"), ("tax_rate", "tax_rate"), ("max_evaluations", "max_evaluations")):
@@ -654,7 +657,7 @@ def _quant_solve(db, args):
 
     stored = quant.usable_calibration(db, args.calibration)
     base, _ = qm.policy_fundamentals(stored.spec, stored.fundamentals, stored.schedule)
-    path = qm.solve_path(stored.spec, base, stored.lam0)
+    path = qm.solve_path(stored.spec, base, stored.lam0, guess=stored.guess)
     heavy = (stored.summary["sectors"]["heavy"],)
     rows = [{"year": quant.period_year(stored, t), **{m: getattr(qc.measures(stored.spec, eq, heavy), m) for m in qm.MEASURES}}
             for t, eq in enumerate(path.equilibria, start=1)]
@@ -666,16 +669,16 @@ def _quant_solve(db, args):
 
 def _quant_counterfactual(db, args):
     from models.quantitative.counterfactuals import PAPER_DISCOUNT
-    from workbench import quant, ui_quant
+    from workbench import quant
 
     discount = PAPER_DISCOUNT if args.discount is None else args.discount
     run_id, summary = quant.run_counterfactuals(db, _actor(args), args.calibration, discount,
                                                 scenarios=not args.no_scenarios, progress=_progress)
     parts = [f"counterfactual run {run_id} stored (calibration {summary['calibration_run_id']}, β = {discount:g})",
-             "Table 3 Panel A (baseline − no big push):", _frame_text(ui_quant.panel_a_frame(summary)),
-             "Panel B (Δ output by sector, %):", _frame_text(ui_quant.panel_b_frame(summary))]
+             "Table 3 Panel A (baseline − no big push):", _frame_text(quant.panel_a_frame(summary)),
+             "Panel B (Δ output by sector, %):", _frame_text(quant.panel_b_frame(summary))]
     if summary.get("panel_c"):
-        parts += ["Panel C (Δ heavy GDP share, p.p.):", _frame_text(ui_quant.panel_c_frame(summary))]
+        parts += ["Panel C (Δ heavy GDP share, p.p.):", _frame_text(quant.panel_c_frame(summary))]
     return "\n".join(parts), {"run_id": run_id, **{k: v for k, v in summary.items() if k != "time_paths"},
                               "time_paths": summary["time_paths"]}, True
 

@@ -180,7 +180,8 @@ def counterfactual_layout(summary: dict, sector_names: dict | None = None,
     if summary.get("panel_c"):
         panels.append(len(rows))
         rows.append(("Panel C. Alternative scenarios during the policy: Δ heavy mfg. GDP share (p.p.)", "", "", ""))
-        rows += [(str(r["label"]), _number(r["difference_pp"]), "", "") for r in summary["panel_c"]]
+        rows += [(str(r["label"]), _number(r["difference_pp"]) if r["difference_pp"] is not None else "not solved", "", "")
+                 for r in summary["panel_c"]]
         notes.append("Panel C: each factor altered in the policy periods only, in both the baseline and the "
                      "counterfactual; the first row is the unaltered economy.")
     return TableLayout(columns=("Aggregate", "Local min", "Local max"), rows=tuple(rows),

@@ -44,6 +44,9 @@ PAPER_TRADE_ELASTICITY_GOODS = 1.29      # (σ − 1) v_j, commodities and manuf
 PAPER_TRADE_ELASTICITY_SERVICES = 3.8    # (σ − 1) v_j, services
 PAPER_YEARS = (1972, 1976, 1980)
 PAPER_TAX_RATE = 0.20                    # Korea's corporate statutory tax rate in 1972 as Table 2 reports it (data)
+#: calibration parameter names (models.quantitative.PARAMETERS) → their labels in the fit table
+HELD_NAMES = {"fixed_adoption": "F^T", "fixed_export_light": "F^x light", "fixed_export_heavy": "F^x heavy",
+              "kappa": "κ", "tau_bar_heavy": "τ̄ heavy", "subsidy_rate": "s̄"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class QuantSettings:
     policy_periods: tuple = (2, 3)
     start: dict = field(default_factory=lambda: {"fixed_adoption": 0.01, "fixed_export_light": 0.01,
                                                  "fixed_export_heavy": 0.01, "kappa": 3.0, "tau_bar_heavy": 0.3,
-                                                 "subsidy_rate": 0.05})
+                                                 "subsidy_rate": 0.15})   # starting values of the search
+    fixed: dict = field(default_factory=dict)   # parameters held at these values instead of searched
     max_evaluations: int = 300
 
     def as_dict(self) -> dict:
@@ -266,7 +270,7 @@ def calibrate(db: Database, settings: QuantSettings, actor: str,
     trail is complete; counterfactuals refuse to run on it."""
     assembly = assemble(db, settings)
     result = qcal.calibrate(assembly.spec, assembly.data, start=settings.start, progress=progress,
-                            max_evaluations=settings.max_evaluations)
+                            max_evaluations=settings.max_evaluations, fixed=settings.fixed or None)
     summary = calibration_summary(result, assembly)
     state = "converged" if result.converged else "DID NOT CONVERGE"
     run_id = _store_run(db, CALIBRATION, settings.as_dict(), summary, assembly.provenance, actor,
@@ -283,6 +287,7 @@ def calibration_summary(result: qcal.CalibrationResult, assembly: Assembly) -> d
         "fundamentals": [serialize.to_dict(f) for f in result.fundamentals],
         "subsidy_rate": result.subsidy_rate, "subsidized_regions": list(result.subsidized_regions),
         "lam0": [list(r) for r in assembly.data.lam0], "years": list(assembly.data.years),
+        "period1_solution": result.path.equilibria[0].solution.tolist(),
         "policy_periods": list(assembly.data.policy_periods),
         "moments": list(result.moments), "constraints": list(result.constraints), "objective": result.objective,
         "evaluations": result.evaluations, "seconds": result.seconds, "converged": result.converged,
@@ -344,6 +349,12 @@ class StoredCalibration:
         return pd.DataFrame(self.summary["regions"])
 
     @property
+    def guess(self) -> np.ndarray:
+        """Period 1's equilibrium of the calibrated baseline (ln w, ln P, ln E): the warm start of every later
+        solve of this economy (a cold start can fail at calibrated parameters far from the solver's default)."""
+        return np.array(self.summary["period1_solution"], dtype=float)
+
+    @property
     def schedule(self) -> qm.SubsidySchedule:
         """The baseline's subsidy: s̄ in the policy periods in the subsidized regions, heavy manufacturing."""
         return qm.SubsidySchedule(rate=self.subsidy_rate, periods=self.policy_periods,
@@ -388,20 +399,22 @@ def table2(stored: StoredCalibration) -> pd.DataFrame:
     ]
     rows = [{"block": "External calibration", "parameter": p, "description": d, "value": v,
              "identification": i, "model": None, "data": None} for p, d, v, i in external]
-    values = {"F^T": spec.fixed_adoption, "F^x_light": spec.fixed_export[light],
-              "F^x_heavy": spec.fixed_export[heavy], "s̄": stored.subsidy_rate, "κ": spec.kappa,
-              "τ̄_heavy": spec.tau_bar[heavy]}
-    labels = {"F^T": "Fixed adoption cost", "F^x_light": "Fixed export cost, light mfg.",
-              "F^x_heavy": "Fixed export cost, heavy mfg.", "s̄": "Subsidy rate", "κ": "Pareto upper bound",
-              "τ̄_heavy": "Distortion level"}
+    values = {"F^T": spec.fixed_adoption, "F^x light": spec.fixed_export[light],
+              "F^x heavy": spec.fixed_export[heavy], "s̄": stored.subsidy_rate, "κ": spec.kappa,
+              "τ̄ heavy": spec.tau_bar[heavy]}
+    labels = {"F^T": "Fixed adoption cost", "F^x light": "Fixed export cost, light mfg.",
+              "F^x heavy": "Fixed export cost, heavy mfg.", "s̄": "Subsidy rate", "κ": "Pareto upper bound",
+              "τ̄ heavy": "Distortion level"}
+    held = {HELD_NAMES.get(k, k) for k in settings.fixed}
     shown = set()
     for m in s["moments"]:
         p = m["parameter"]
         first = p not in shown
         shown.add(p)
+        moment = m["moment"] + (f", {m['year']}" if m.get("year") else "")
         rows.append({"block": "Internal calibration", "parameter": p if first else "",
-                     "description": labels.get(p, "") if first else "", "value": values.get(p) if first else None,
-                     "identification": m["moment"] + (f", {m['year']}" if m.get("year") else ""),
+                     "description": (labels.get(p, "") + (" (held, not searched)" if p in held else "")) if first else "",
+                     "value": values.get(p) if first else None, "identification": moment,
                      "model": m["model"], "data": m["data"]})
     return pd.DataFrame(rows)
 
@@ -446,15 +459,21 @@ def run_counterfactuals(db: Database, actor: str, run_id: int | None = None, dis
     report(0.0, "baseline and no big push")
     heavy = (stored.summary["sectors"]["heavy"],)
     cf = qm.counterfactual(stored.spec, stored.fundamentals, stored.schedule, lam0=stored.lam0, heavy=heavy,
-                           discount=discount)
+                           discount=discount, guess=stored.guess)
     summary = counterfactual_summary(stored, cf)
     if scenarios:
         alternatives = qm.paper_scenarios(heavy, np.array(stored.summary["d_no_highway"]), np.array(stored.spec.d_port))
         rows = []
         for i, scenario in enumerate(alternatives):
             report((i + 1) / (len(alternatives) + 1), f"Panel C: {scenario.label}")
-            rows.append(qm.run_scenarios(stored.spec, stored.fundamentals, stored.schedule, [scenario],
-                                         lam0=stored.lam0, heavy=heavy, discount=discount)[-1])
+            try:
+                rows.append(qm.run_scenarios(stored.spec, stored.fundamentals, stored.schedule, [scenario],
+                                             lam0=stored.lam0, heavy=heavy, discount=discount,
+                                             guess=stored.guess)[-1])
+            except (qm.ModelError, qm.SolverError) as err:   # one scenario that does not solve is reported, not fatal
+                rows.append({"scenario": scenario.name, "label": scenario.label, "baseline_gdp_share": None,
+                             "counterfactual_gdp_share": None, "difference_pp": None,
+                             "note": f"not solved: {str(err)[:300]}"})
         summary["panel_c"] = rows
     report(1.0, "done")
     provenance = stored.provenance | {"calibration_run_id": stored.run_id}
@@ -505,12 +524,13 @@ def run_policy(db: Database, actor: str, run_id: int | None = None, draws: int =
     stored = usable_calibration(db, run_id)
     report = progress or (lambda fraction, message: None)
     spec, funds, heavy = stored.spec, stored.fundamentals, (stored.summary["sectors"]["heavy"],)
-    setting = qm.prepare(spec, funds, lam0=stored.lam0, heavy=heavy, discount=discount)
+    setting = qm.prepare(spec, funds, lam0=stored.lam0, heavy=heavy, discount=discount, guess=stored.guess)
     rate = stored.subsidy_rate if general_rate is None else general_rate
     report(0.0, "general subsidy")
     general = qm.counterfactual(spec, funds, dataclasses.replace(stored.schedule, rate=rate, kind="general"),
-                                lam0=stored.lam0, heavy=heavy, discount=discount)
-    adoption = qm.counterfactual(spec, funds, stored.schedule, lam0=stored.lam0, heavy=heavy, discount=discount)
+                                lam0=stored.lam0, heavy=heavy, discount=discount, guess=stored.guess)
+    adoption = qm.counterfactual(spec, funds, stored.schedule, lam0=stored.lam0, heavy=heavy, discount=discount,
+                                 guess=stored.guess)
     report(0.05, "uniform subsidy: the welfare-maximising rate")
     uniform = qm.uniform_optimum(spec, funds, periods=stored.policy_periods, s_max=s_max, grid=grid, lam0=stored.lam0,
                                  heavy=heavy, discount=discount, setting=setting,
@@ -538,3 +558,30 @@ def run_policy(db: Database, actor: str, run_id: int | None = None, draws: int =
                         f"uniform optimum {uniform.welfare.rate:.4f}")
     return new_id, summary
 
+
+# ------------------------------------------------------------------------------------------- Table 3 frames
+
+def panel_a_frame(summary: dict) -> pd.DataFrame:
+    """Table 3 Panel A: aggregate change and local range per measure, welfare in %."""
+    labels = {"gdp_share": "ΔGDP share (p.p.)", "export_intensity": "ΔExport intensity (p.p.)",
+              "employment_share": "ΔEmp share (p.p.)", "welfare": "ΔWelfare (%)"}
+    rows = []
+    for r in summary["panel_a"]:
+        if r["measure"] == "welfare":
+            rows.append({"": labels["welfare"], "aggregate change": r["relative_pct"],
+                         "local min": r["region_min_pct"], "local max": r["region_max_pct"]})
+        else:
+            rows.append({"": labels[r["measure"]], "aggregate change": r["difference_pp"],
+                         "local min": r["region_min_pp"], "local max": r["region_max_pp"],
+                         "baseline": r["baseline"], "no big push": r["counterfactual"]})
+    return pd.DataFrame(rows)
+
+
+def panel_b_frame(summary: dict) -> pd.DataFrame:
+    return pd.DataFrame(summary["panel_b"]).rename(columns={"change_pct": "Δ output (%)", "weight": "weight (GO share)"})
+
+
+def panel_c_frame(summary: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(summary.get("panel_c") or [])
+    return frame.rename(columns={"label": "scenario (policy periods only)", "difference_pp": "Δ heavy GDP share (p.p.)",
+                                 "baseline_gdp_share": "baseline", "counterfactual_gdp_share": "no big push"})

@@ -31,8 +31,10 @@ def figure4_panel(paths: pd.DataFrame, measure: str, policy_years: list[int], no
                         legend=alt.Legend(orient="bottom")),
         strokeDash=alt.condition(alt.datum.scenario == "counterfactual", alt.value([5, 3]), alt.value([1, 0])),
         tooltip=[alt.Tooltip("year:Q", format="d"), "scenario_label:N", alt.Tooltip("value:Q", format=".2%")])
+    domain = [int(rows["year"].min()) - 0.5, int(rows["year"].max()) + 0.5]
     shade = alt.Chart(pd.DataFrame({"start": [y - 4 for y in policy_years], "end": policy_years})).mark_rect(
-        color="#999999", opacity=0.18).encode(x="start:Q", x2="end:Q")
+        color="#999999", opacity=0.18).encode(x=alt.X("start:Q", scale=alt.Scale(domain=domain, nice=False)),
+                                               x2="end:Q")
     return alt.layer(shade, lines, title=_title(MEASURE_LABELS[measure], note)).properties(width=WIDTH, height=HEIGHT)
 
 

@@ -3,10 +3,13 @@ tables the page shows (pure functions of the service results in workbench/quant.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from estimation.quant_inputs import QuantDataError
+from models.quantitative import ModelError, SolverError
 from workbench import quant, ui
 from workbench import state_keys as keys
 
@@ -21,7 +24,8 @@ def read(call: str, *args: object) -> object:
 
 def settings_from_form(years: str, links: str, sigma: float, theta_ratio: float, eta: float | None,
                        delta: float | None, tax_rate: float, highway: float, goods: float, services: float,
-                       xi_heavy: float | None, max_evaluations: int) -> quant.QuantSettings:
+                       xi_heavy: float | None, max_evaluations: int, hold_kappa: float | None = None
+                       ) -> quant.QuantSettings:
     """QuantSettings from the form; QuantDataError for calibration years that are not integers."""
     try:
         parsed = tuple(int(y.strip()) for y in years.split(",") if y.strip())
@@ -29,7 +33,8 @@ def settings_from_form(years: str, links: str, sigma: float, theta_ratio: float,
         raise QuantDataError([f"calibration years {years!r}: give years separated by commas, e.g. 1972, 1976, 1980"]) from None
     return quant.QuantSettings(years=parsed, links=links, sigma=sigma, theta_ratio=theta_ratio, eta=eta, delta=delta,
                                tax_rate=tax_rate, highway_reduction=highway, trade_elasticity_goods=goods,
-                               trade_elasticity_services=services, xi_heavy=xi_heavy, max_evaluations=max_evaluations)
+                               trade_elasticity_services=services, xi_heavy=xi_heavy, max_evaluations=max_evaluations,
+                               fixed={} if hold_kappa is None else {"kappa": float(hold_kappa)})
 
 
 def inputs_frame(assembly: quant.Assembly) -> pd.DataFrame:
@@ -95,32 +100,6 @@ def calibration_label(run_id: int, runs: pd.DataFrame) -> str:
     return f"Calibration {run_id} — {str(row['created_at'])[:19]} UTC, {state}"
 
 
-def panel_a_frame(summary: dict) -> pd.DataFrame:
-    """Table 3 Panel A: aggregate change and local range per measure, welfare in %."""
-    labels = {"gdp_share": "ΔGDP share (p.p.)", "export_intensity": "ΔExport intensity (p.p.)",
-              "employment_share": "ΔEmp share (p.p.)", "welfare": "ΔWelfare (%)"}
-    rows = []
-    for r in summary["panel_a"]:
-        if r["measure"] == "welfare":
-            rows.append({"": labels["welfare"], "aggregate change": r["relative_pct"],
-                         "local min": r["region_min_pct"], "local max": r["region_max_pct"]})
-        else:
-            rows.append({"": labels[r["measure"]], "aggregate change": r["difference_pp"],
-                         "local min": r["region_min_pp"], "local max": r["region_max_pp"],
-                         "baseline": r["baseline"], "no big push": r["counterfactual"]})
-    return pd.DataFrame(rows)
-
-
-def panel_b_frame(summary: dict) -> pd.DataFrame:
-    return pd.DataFrame(summary["panel_b"]).rename(columns={"change_pct": "Δ output (%)", "weight": "weight (GO share)"})
-
-
-def panel_c_frame(summary: dict) -> pd.DataFrame:
-    frame = pd.DataFrame(summary.get("panel_c") or [])
-    return frame.rename(columns={"label": "scenario (policy periods only)", "difference_pp": "Δ heavy GDP share (p.p.)",
-                                 "baseline_gdp_share": "baseline", "counterfactual_gdp_share": "no big push"})
-
-
 def fit_frame(summary: dict) -> pd.DataFrame:
     """Model and data per targeted moment, for the fit chart."""
     return pd.DataFrame([{"label": m["moment"] + (f", {m['year']}" if m.get("year") else ""), "model": m["model"],
@@ -153,3 +132,22 @@ def calibrate_with_progress(settings: quant.QuantSettings) -> int | None:
 def policy_baseline(policy: dict) -> dict:
     """The calibrated allocation's outcomes (the first row of the comparison)."""
     return policy["comparison"][0]
+
+
+def run_with_progress(label: str, stored_as: str, run: Callable[[Callable[[float, str], None]], tuple[int, dict]]) -> None:
+    """Run a stored model run (``run(progress)`` → (run id, summary)) inside st.status with a progress bar; a
+    calibration that cannot carry it, or a solve that fails, is a plain warning."""
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            new_id, _ = run(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            status.update(label=f"{stored_as} {new_id} stored", state="complete", expanded=False)
+        except (quant.CalibrationNotUsable, ModelError, SolverError) as err:
+            status.update(label="Not run", state="error")
+            st.warning(str(err), icon=":material/warning:")
+
+
+def runs_for(model: str, calibration_run_id: int) -> pd.DataFrame:
+    """The stored runs of ``model`` made on calibration ``calibration_run_id``, newest first."""
+    runs = read("stored_runs", model)
+    return runs[runs["parameters"].map(lambda p: p.get("calibration_run_id") == calibration_run_id)] if len(runs) else runs

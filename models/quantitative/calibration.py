@@ -37,7 +37,7 @@ INNER_TOL = 1e-11         # joint system (K5), largest absolute log residual acc
 POLISH_TOL = 1e-13        # Newton–chord steps continue to here while they halve the residual (outer FD noise)
 CONSTRAINT_TOL = 1e-8     # the constraints at the result (relative)
 DIFF_STEP = 1e-6          # relative finite-difference step of the outer Jacobian (inner noise ≈ 1e-11)
-SEARCH_BOX = 1.5          # the outer search stays within x0 ± 1.5 in (K8) (a factor e^1.5 ≈ 4.5 for F, κ − 1)
+SEARCH_BOX = 4.0          # the outer search stays within x0 ± 4 in (K8) (a factor e^4 ≈ 55 for F, κ − 1)
 FIXED_POINT_STEPS = 60    # cold start: damped fixed-point steps on the fundamentals before the joint solve
 
 
@@ -288,7 +288,8 @@ def _split(v: np.ndarray, n: int, j: int):
 
 def log_real_gdp(agg: Aggregates, weights: np.ndarray, P: np.ndarray) -> float:
     """ln(Σ_nj VA_nj / PPI) with Σ VA = Σ_n I_n − Σ TR (docs §13, from C1 and Q17–Q23; holds in equilibrium)."""
-    return math.log(float(agg.income.sum() - agg.tariff_revenue.sum())) - log_ppi(P, weights)
+    with np.errstate(invalid="ignore", divide="ignore"):       # a trial point with no income: NaN, not a crash
+        return float(np.log(agg.income.sum() - agg.tariff_revenue.sum())) - log_ppi(P, weights)
 
 
 def _joint_system(v, spec, lam_prev, subsidy, tg: _Targets) -> np.ndarray:
@@ -704,6 +705,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     x0 = x_full[free]
     every = np.ones(target.size, dtype=bool)
     residual(x0, every)                            # cold start; raises SolverError if nothing solves
+    first = state["warm"]                          # the starting point's solution: a second start for the check
     box = (x0 - SEARCH_BOX, x0 + SEARCH_BOX)
     # stage 1 without the step moment ρ (its smoothed walls trap the search one region short), stage 2 with all
     without_rho = every.copy()
@@ -721,18 +723,21 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     x[free] = fit.x
     values = from_unconstrained(x)
     cal = calibrated_spec(spec, values, light)
-    _, funds, aggs = inner(cal, data, values["subsidy_rate"], state["warm"])
+    sols, funds, aggs = inner(cal, data, values["subsidy_rate"], state["warm"])
     notes = _identification(fit, [PARAMETERS[i] for i in free])
     if state["failed"]:
         notes.append(f"{state['failed']} trial point(s) of the search had no fundamentals meeting the constraints "
                      f"(K5) and counted as bad points (deviations of 10)")
-    try:
-        _, _, cold = inner(cal, data, values["subsidy_rate"], None)
-        gap = float(np.max(np.abs(_moment_vector(model_moments(cal, cold, light))
+    gap = math.inf
+    for label, other in (("a cold start", None), ("the starting point's solution", first)):
+        try:                                        # the same Θ from another start: the same fundamentals?
+            _, _, again = inner(cal, data, values["subsidy_rate"], other)
+        except SolverError as err:
+            notes.append(f"the check from {label} failed at the result ({err})")
+            continue
+        gap = float(np.max(np.abs(_moment_vector(model_moments(cal, again, light))
                                   / _moment_vector(model_moments(cal, aggs, light)) - 1)))
-    except SolverError as err:
-        gap = math.inf
-        notes.append(f"the check from a cold start failed at the result ({err})")
+        break
     if math.isfinite(gap) and gap > 1e-6:
         notes.append(f"the inner problem (K5) has more than one solution at the result: from a cold start the "
                      f"moments differ by up to {gap:.1e} (relative)")
@@ -746,8 +751,9 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
                      "moment, K7): the search cannot reach it from here; try other starting values for κ")
     if np.any(fit.active_mask != 0):
         notes.append(f"the search ended on its box (x0 ± {SEARCH_BOX:g} in K8): start closer")
+    first_equilibrium = sols[0][0][:spec.n_regions * (1 + 2 * spec.n_sectors)]   # (ln w, ln P, ln E) of period 1
     result = _result(cal, data, values, funds, fit, state["count"], time.perf_counter() - clock, notes,
-                     bool(gap <= 1e-6))
+                     bool(gap <= 1e-6), first_equilibrium)
     if progress is not None:
         progress(1.0, result.message)
     return result
@@ -764,11 +770,12 @@ def _identification(fit, names: list[str]) -> list[str]:
             f"the largest): these parameters are not separately identified; hold one with fixed="]
 
 
-def _result(cal, data, values, funds, fit, count, seconds, notes, unique) -> CalibrationResult:
-    """Re-solve the baseline path with ``solve_path`` (its own residual check) and report the fit from it."""
+def _result(cal, data, values, funds, fit, count, seconds, notes, unique, guess=None) -> CalibrationResult:
+    """Re-solve the baseline path with ``solve_path`` (its own residual check; period 1 warm-started from
+    ``guess``, the inner problem's equilibrium) and report the fit from it."""
     frozen = tuple(_frozen(f, cal) for f in funds)
     last = replace(frozen[-1], subsidy=())            # period T held constant without the subsidy
-    path = solve_path(cal, list(frozen) + [last], np.array(data.lam0, float))
+    path = solve_path(cal, list(frozen) + [last], np.array(data.lam0, float), guess=guess)
     eqs = path.equilibria[:len(funds)]
     exact = model_moments(cal, [eq.agg for eq in eqs], int(data.light_sector))
     target = data_moments(data)

@@ -248,14 +248,15 @@ def _extend(items: list, horizon: int) -> tuple:
 def counterfactual(spec: QuantSpec | Sequence[QuantSpec], fundamentals: Fundamentals | Sequence[Fundamentals],
                    schedule: SubsidySchedule, lam0=None, heavy: Sequence[int] | None = None,
                    discount: float = PAPER_DISCOUNT, max_periods: int = 200, tol: float = 1e-10,
-                   method: str = "auto") -> Counterfactual:
+                   method: str = "auto", guess=None) -> Counterfactual:
     """Solve the baseline (the schedule's subsidies) and the counterfactual (s = 0) from λ_0 (default 0).
 
     ``spec`` and ``fundamentals``: one (held constant) or one per period (the last held constant; both paths
     get the same ones); the fundamentals' own subsidies (adoption and general) are replaced by the schedule's
     (baseline) and by zero (counterfactual). The schedule's cells are those of the first period's spec;
     welfare weights are the last period's labour. ``heavy``: the sectors whose shares are measured (default:
-    the sectors that can adopt in the first period's spec)."""
+    the sectors that can adopt in the first period's spec). ``guess``: period 1's warm start for both paths (a
+    ``StaticEquilibrium.solution``, e.g. a calibration's), else the solver's own starting point."""
     if not 0 < discount < 1:
         raise ModelError(f"discount factor {discount:g} must be in (0, 1)")
     specs = period_specs(spec)
@@ -266,8 +267,8 @@ def counterfactual(spec: QuantSpec | Sequence[QuantSpec], fundamentals: Fundamen
         raise ModelError(f"heavy sectors {heavy} must be a non-empty set of indices below {j}")
     lam0 = np.zeros((n, j)) if lam0 is None else np.asarray(lam0, dtype=float)
     base_funds, cf_funds = policy_fundamentals(spec, fundamentals, schedule)
-    base = solve_path(specs, base_funds, lam0, max_periods=max_periods, tol=tol, method=method)
-    cf = solve_path(specs, cf_funds, lam0, max_periods=max_periods, tol=tol, method=method)
+    base = solve_path(specs, base_funds, lam0, max_periods=max_periods, tol=tol, method=method, guess=guess)
+    cf = solve_path(specs, cf_funds, lam0, max_periods=max_periods, tol=tol, method=method, guess=guess)
     horizon = max(base.periods, cf.periods)
     mb = _extend([measures(at_period(specs, t), eq, heavy) for t, eq in enumerate(base.equilibria, 1)], horizon)
     mc = _extend([measures(at_period(specs, t), eq, heavy) for t, eq in enumerate(cf.equilibria, 1)], horizon)

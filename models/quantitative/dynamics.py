@@ -50,11 +50,11 @@ class Path:
 
 
 def solve_path(spec: QuantSpec | Sequence[QuantSpec], schedule: Sequence[Fundamentals], lam0, max_periods: int = 200,
-               tol: float = 1e-10, method: str = "auto") -> Path:
+               tol: float = 1e-10, method: str = "auto", guess: np.ndarray | None = None) -> Path:
     """Iterate (Q28) from λ_0 with the period-t spec and fundamentals ``spec[t−1]``, ``schedule[t−1]`` (each
     sequence's last entry held constant; one ``spec`` is constant) until max|λ_t − λ_{t−1}| < tol after both
     sequences end; SolverError if λ has not settled by ``max_periods``. Each static solve is warm-started
-    from the previous period's solution."""
+    from the previous period's solution, the first from ``guess`` (a ``StaticEquilibrium.solution``) if given."""
     specs = period_specs(spec)
     if len(schedule) == 0:
         raise ModelError("the schedule needs at least one period of fundamentals")
@@ -62,7 +62,7 @@ def solve_path(spec: QuantSpec | Sequence[QuantSpec], schedule: Sequence[Fundame
     if max_periods < length:
         raise ModelError(f"max_periods = {max_periods} is shorter than the schedule ({length} periods)")
     lam = np.asarray(lam0, dtype=float)
-    shares, eqs, guess, change = [lam], [], None, np.inf
+    shares, eqs, change = [lam], [], np.inf
     for t in range(1, max_periods + 1):
         eq = solve_static(at_period(specs, t), at_period(schedule, t), lam, guess=guess, method=method)
         new = eq.adopter_share

@@ -161,7 +161,7 @@ def baseline_path(setting: Setting, funds: Sequence[Fundamentals]) -> Path:
 
 def prepare(spec: QuantSpec, fundamentals, lam0=None, heavy: Sequence[int] | None = None,
             discount: float = PAPER_DISCOUNT, max_periods: int = 200, tol: float = 1e-10,
-            method: str = "auto") -> Setting:
+            method: str = "auto", guess=None) -> Setting:
     """Solve the no-subsidy path once (``counterfactual``'s conventions: λ_0 default 0, heavy = the adopting
     sectors) and seed Broyden's inverse Jacobian at its first period."""
     if not 0 < discount < 1:
@@ -172,7 +172,7 @@ def prepare(spec: QuantSpec, fundamentals, lam0=None, heavy: Sequence[int] | Non
         raise ModelError(f"heavy sectors {heavy} must be a non-empty set of indices below {j}")
     lam0 = np.zeros((n, j)) if lam0 is None else np.array(lam0, dtype=float)
     _, plain = policy_fundamentals(spec, fundamentals, SubsidySchedule(0.0))
-    ref = solve_path(spec, plain, lam0, max_periods=max_periods, tol=tol, method=method)
+    ref = solve_path(spec, plain, lam0, max_periods=max_periods, tol=tol, method=method, guess=guess)
     H = inverse_jacobian(spec, plain[0], ref.equilibria[0])
     return Setting(spec=spec, fundamentals=fundamentals if isinstance(fundamentals, Fundamentals)
                    else tuple(fundamentals), lam0=lam0, heavy=heavy, discount=discount, reference=ref,
