@@ -1,0 +1,154 @@
+"""The quantitative model end to end on the demo database: calibrate (stored with provenance), run the
+counterfactuals and the policy experiments on the stored calibration, export Table 2, Table 3, Figure 4
+and the regional charts, the CLI and the page. One calibration for the whole module (it takes a while)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from page_fixtures import new_app, open_page
+
+from models import quantitative as qm
+from workbench import exports, quant, services
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = quant.QuantSettings(links="truth", eta=1.25, delta=0.5, fixed={"kappa": 3.0})   # κ held: see docs/quantitative-calibration.md
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """(database path, calibration run id, result): the demo with one stored calibration."""
+    path = tmp_path_factory.mktemp("quant") / "workbench.duckdb"
+    db = services.open_database(path)
+    services.ensure_demo(db, "tester")
+    run_id, result, _ = quant.calibrate(db, SETTINGS, "tester")
+    return path, run_id, result
+
+
+@pytest.fixture(scope="module")
+def with_counterfactual(calibrated):
+    path, run_id, _ = calibrated
+    cf_id, summary = quant.run_counterfactuals(services.open_database(path), "tester", run_id)
+    return path, run_id, cf_id, summary
+
+
+def test_the_calibration_is_stored_and_rebuilds_the_same_economy(calibrated):
+    path, run_id, result = calibrated
+    db = services.open_database(path)
+    assert result.converged, result.message
+    stored = quant.load_calibration(db, run_id)
+    assert stored.spec == result.spec and stored.fundamentals == tuple(result.fundamentals)
+    assert stored.subsidy_rate == result.subsidy_rate and stored.converged
+    imposed = [c for c in result.constraints if "model" not in c]          # the others are reported, not imposed
+    assert imposed and max(c["max_abs_error"] for c in imposed) < 1e-8
+    provenance = stored.provenance
+    assert provenance["synthetic_demo"] and provenance["actor"] == "tester"
+    fed = {t for c in provenance["change_sets"] for t in c["tables"]}
+    assert {"roads", "input_output", "sector_years", "balance_sheets"} <= fed
+    # the stored economy's baseline path reproduces the result's path
+    base, _ = qm.policy_fundamentals(stored.spec, stored.fundamentals, stored.schedule)
+    path_again = qm.solve_path(stored.spec, base[:len(stored.years)], stored.lam0, max_periods=len(stored.years),
+                               tol=np.inf, guess=stored.guess)
+    np.testing.assert_allclose(path_again.shares[1:], result.path.shares[1:len(stored.years) + 1], atol=1e-8)
+
+
+def test_table2_reports_each_moment_model_beside_data(calibrated):
+    path, run_id, result = calibrated
+    table = quant.table2(quant.load_calibration(services.open_database(path), run_id))
+    internal = table[table["block"] == "Internal calibration"]
+    assert len(internal) == len(result.moments) == 7
+    np.testing.assert_allclose(internal["model"].astype(float), [m["model"] for m in result.moments])
+    assert set(table.loc[table["parameter"] != "", "parameter"]) >= {"η", "δ", "σ", "θ", "F^T", "s̄", "κ", "τ̄ heavy"}
+
+
+def test_counterfactuals_on_the_stored_calibration_match_a_direct_run(calibrated, with_counterfactual):
+    path, run_id, cf_id, summary = with_counterfactual
+    stored = quant.load_calibration(services.open_database(path), run_id)
+    heavy = (stored.summary["sectors"]["heavy"],)
+    direct = qm.counterfactual(stored.spec, stored.fundamentals, stored.schedule, lam0=stored.lam0, heavy=heavy,
+                               guess=stored.guess)
+    got = {r["measure"]: r for r in summary["panel_a"]}
+    for row in direct.steady_state_differences()[:-1]:
+        assert got[row["measure"]]["difference_pp"] == pytest.approx(row["difference_pp"], abs=1e-9)
+    assert summary["welfare"] == pytest.approx(direct.welfare.aggregate, abs=1e-12)
+    assert [r["scenario"] for r in summary["panel_c"]] == ["foreign_demand", "tariffs", "no_highway",
+                                                          "no_internal_trade", "xi", "tau_bar"]
+    assert all(r["difference_pp"] is not None or r["note"].startswith("not solved") for r in summary["panel_c"])
+    years = {r["year"] for r in summary["time_paths"] if r["scenario"] == "data"}
+    assert years == set(stored.years) and summary["policy_years"] == [1976, 1980]
+
+
+def test_a_calibration_that_did_not_converge_carries_no_counterfactual(calibrated, tmp_path):
+    path = tmp_path / "copy.duckdb"                 # a copy: the module's database keeps one, converged, calibration
+    shutil.copy(calibrated[0], path)
+    db = services.open_database(path)
+    run_id, result, _ = quant.calibrate(db, quant.QuantSettings(links="truth", eta=1.25, delta=0.5, max_evaluations=1),
+                                        "tester")
+    assert not result.converged and not quant.load_calibration(db, run_id).converged
+    with pytest.raises(quant.CalibrationNotUsable, match=f"calibration {run_id} did not converge"):
+        quant.run_counterfactuals(db, "tester", run_id)
+
+
+def test_policy_experiments_are_reproducible_and_consistent(calibrated, with_counterfactual):
+    path, run_id, _, summary = with_counterfactual
+    db = services.open_database(path)
+    kwargs = dict(run_id=run_id, draws=6, seed=3, workers=1, grid=4)
+    _, first = quant.run_policy(db, "tester", **kwargs)
+    _, again = quant.run_policy(db, "tester", **kwargs)
+    assert first["randomized"]["draws"] == again["randomized"]["draws"]
+    assert [r["welfare_pct"] for r in first["randomized"]["rows"]] == [r["welfare_pct"] for r in again["randomized"]["rows"]]
+    adoption = first["comparison"][0]
+    panel_a = {r["measure"]: r for r in summary["panel_a"]}
+    assert adoption["gdp_share_pp"] == pytest.approx(panel_a["gdp_share"]["difference_pp"], abs=1e-9)
+    assert first["comparison"][1]["policy"].startswith("general subsidy")
+    grid_best = max(r["welfare_pct"] for r in first["uniform"]["grid"])
+    assert first["uniform"]["welfare"]["value"] >= grid_best - 1e-9
+
+
+def test_exports_of_the_model_runs(with_counterfactual, tmp_path):
+    path, run_id, cf_id, _ = with_counterfactual
+    db = services.open_database(path)
+    (table2,) = exports.export(db, "calibration", "latex", run_id)
+    text = table2.data.decode()
+    assert "Internal calibration" in text and "External calibration" in text
+    (table3,) = exports.export(db, "counterfactuals", "md", cf_id)
+    assert "Panel C" in table3.data.decode()
+    figure, data = exports.export(db, "figure4", "png", cf_id)
+    assert figure.data[:8] == b"\x89PNG\r\n\x1a\n" and b"baseline" in data.data
+    regional = exports.export(db, "regional", "svg", cf_id)
+    assert regional[0].data.startswith(b"<svg") and regional[1].name == "regional-data.csv"
+
+
+def test_cli_runs_counterfactuals_on_the_stored_calibration(with_counterfactual, tmp_path):
+    path, run_id = with_counterfactual[:2]
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(path, copy)
+    done = subprocess.run([sys.executable, "-m", "workbench", "--db", str(copy), "quant", "counterfactual",
+                           "--calibration", str(run_id), "--no-scenarios", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["calibration_run_id"] == run_id and "panel_c" not in out
+    missing = subprocess.run([sys.executable, "-m", "workbench", "--db", str(copy), "quant", "counterfactual",
+                              "--calibration", "999"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert missing.returncode == 1 and "no calibration is stored with run id 999" in missing.stderr
+
+
+def test_the_page_shows_table2_figure4_and_table3(with_counterfactual, tmp_path, monkeypatch):
+    path = with_counterfactual[0]
+    copy = tmp_path / "page.duckdb"
+    shutil.copy(path, copy)
+    monkeypatch.setenv("WORKBENCH_DB", str(copy))
+    at = open_page(new_app().run(), "quant_model")
+    assert not at.exception, at.exception[0].stack_trace
+    headers = [h.value for h in at.subheader]
+    assert headers[:3] == ["1. Inputs and settings", "2. Calibration (Table 2)",
+                           "3. The big push against no big push (Figure 4, Table 3)"]
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Table 2 (CSV)", "Table 2 (Excel)", "Panel A (CSV)", "Panel B (CSV)", "Panel C (CSV)", "PNG", "SVG"} <= labels
