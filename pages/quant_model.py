@@ -62,7 +62,8 @@ with st.expander("Settings", expanded=True), st.form(keys.QUANT_FORM, border=Fal
                             "Pareto upper bound and calibrate the other five parameters")
     kappa = mid.number_input("κ", 1.05, 100.0, 3.0, step=0.1, key=keys.QUANT_KAPPA)
     check, calibrate_button = st.columns([1, 5])
-    checked = check.form_submit_button("Check inputs", key=keys.QUANT_CHECK_BUTTON)
+    check.form_submit_button("Check inputs", key=keys.QUANT_CHECK_BUTTON,
+                             help="read the inputs with these settings without calibrating")
     calibrate = calibrate_button.form_submit_button("Calibrate", type="primary", icon=":material/tune:",
                                                     key=keys.QUANT_CALIBRATE_BUTTON)
 

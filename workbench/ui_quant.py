@@ -13,8 +13,6 @@ from models.quantitative import ModelError, SolverError
 from workbench import quant, ui
 from workbench import state_keys as keys
 
-MOMENT_FORMAT = "{:.4f}"
-
 
 def read(call: str, *args: object) -> object:
     """``quant.<call>(db, *args)`` for a read-only service, cached until the data change (a stored run is a
