@@ -8,10 +8,11 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pytest
+from scipy import optimize
 
 from models import quantitative as qm
 from models.quantitative import scenarios as sc
-from models.quantitative.counterfactuals import SubsidySchedule, counterfactual
+from models.quantitative.counterfactuals import SubsidySchedule, counterfactual, policy_fundamentals
 
 HEAVY = (0,)
 RATE = 0.4
@@ -168,6 +169,43 @@ def test_paper_scenarios_run_and_invalid_alterations_raise():
         sc.paper_scenarios(HEAVY, d_no_highway=np.array(spec.d))
     with pytest.raises(qm.ModelError, match="outside"):
         sc.scenario_inputs(spec, funds, SubsidySchedule(RATE), sc.worse_xi((5,)))
+
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_diverged_first_attempt_does_not_poison_the_altered_periods_solve(monkeypatch):
+    """The demo's ξ scenario failed because Newton–Krylov diverged in an altered policy period and "auto" started
+    every later attempt from that point (residual 54 against the warm start's 5). Random economies do not
+    diverge on their own, so every Newton–Krylov attempt is made to diverge here (it ends where the model
+    overflows and every residual is flat): "auto" then fails, "auto-guarded" restarts from the warm start and
+    solves; the result matches the undisturbed solve and, period by period, a cold solve of the altered economy."""
+    spec = qm.random_spec(10, 3, seed=1, fixed_adoption=0.1, delta=3.0)        # 70 unknowns: krylov goes first
+    fund = qm.random_fundamentals(spec, seed=1)
+    schedule, scenario = SubsidySchedule(RATE, periods=(2, 3)), sc.worse_xi(HEAVY, by=1.0)   # ξ: −0.3 → −0.6
+    undisturbed = sc.run_scenario(spec, fund, schedule, scenario, heavy=HEAVY)
+    root = qm.equilibrium.optimize.root
+
+    def diverging(fun, x0, args=(), method=None, **kwargs):
+        if method != "krylov":
+            return root(fun, x0, args=args, method=method, **kwargs)
+        return optimize.OptimizeResult(x=np.asarray(x0) + 800.0, nfev=1, message="diverged (simulated)")
+    monkeypatch.setattr(qm.equilibrium.optimize, "root", diverging)
+    with pytest.raises(qm.SolverError, match="did not solve"):
+        sc.run_scenario(spec, fund, schedule, scenario, heavy=HEAVY, method="auto")
+    result = sc.run_scenario(spec, fund, schedule, scenario, heavy=HEAVY)      # SCENARIO_METHOD: auto-guarded
+    specs, funds = sc.scenario_inputs(spec, fund, schedule, scenario)
+    paths = zip((result.baseline, result.counterfactual), (undisturbed.baseline, undisturbed.counterfactual),
+                policy_fundamentals(spec, funds, schedule))
+    for path, reference, path_funds in paths:
+        assert path.periods == reference.periods
+        for t, (eq, ref) in enumerate(zip(path.equilibria, reference.equilibria), start=1):
+            _assert_equilibrium(eq)
+            assert np.allclose(eq.solution, ref.solution, rtol=0, atol=1e-8)
+            if t in schedule.periods:                    # independent: the altered economy solved from scratch
+                cold = qm.solve_static(specs[t - 1], path_funds[t - 1], eq.lam_prev, method="hybr-scaled")
+                assert np.allclose(eq.solution, cold.solution, rtol=0, atol=1e-8)
+    assert sc.gdp_row("xi", "", result)["difference_pp"] == pytest.approx(
+        sc.gdp_row("xi", "", undisturbed)["difference_pp"], abs=1e-8)
 
 
 # ------------------------------------------------------------------------------------ Panel B
