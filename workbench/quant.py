@@ -26,6 +26,7 @@ from estimation.xi import XiError, XiEstimate, estimate_xi
 from models import quantitative as qm
 from models.quantitative import calibration as qcal
 from models.quantitative import policy as qpolicy
+from models.quantitative import scenarios as qscen
 from models.quantitative import serialize
 from models.quantitative.counterfactuals import MEASURES, PAPER_DISCOUNT
 from storage.changes import record_audit
@@ -34,6 +35,7 @@ from workbench import direct_effects as _de
 from workbench import spillovers as _sp
 
 CALIBRATION, COUNTERFACTUALS, POLICY = "quant_calibration", "quant_counterfactuals", "quant_policy"
+MODELS = (CALIBRATION, COUNTERFACTUALS, POLICY)
 MODEL_TABLES = ("regions", "sectors", "model_sectors", "input_output", "sector_years", "region_sectors",
                 "populations", "roads")
 
@@ -316,6 +318,14 @@ def _store_run(db: Database, model: str, parameters: dict, result: dict, provena
     return run_id
 
 
+def _run_provenance(stored: StoredCalibration) -> dict:
+    """A counterfactual or policy run's provenance: its calibration's data trail (change sets, links, data
+    version) with the calibration's id, and this run's own code and package versions and time."""
+    return stored.provenance | {"calibration_run_id": stored.run_id, "code_version": _de.code_version(),
+                                "packages": _de._package_versions(),
+                                "computed_at": now().isoformat(sep=" ", timespec="seconds")}
+
+
 def stored_runs(db: Database, model: str) -> pd.DataFrame:
     """Stored runs of ``model``, newest first: run_id, created_at, parameters / result / provenance as dicts."""
     frame = db.query("SELECT run_id, created_at, CAST(parameters AS VARCHAR) AS parameters, CAST(result AS VARCHAR)"
@@ -467,18 +477,17 @@ def run_counterfactuals(db: Database, actor: str, run_id: int | None = None, dis
         for i, scenario in enumerate(alternatives):
             report((i + 1) / (len(alternatives) + 1), f"Panel C: {scenario.label}")
             try:
-                rows.append(qm.run_scenarios(stored.spec, stored.fundamentals, stored.schedule, [scenario],
-                                             lam0=stored.lam0, heavy=heavy, discount=discount,
-                                             guess=stored.guess)[-1])
+                result = qm.run_scenario(stored.spec, stored.fundamentals, stored.schedule, scenario,
+                                         lam0=stored.lam0, heavy=heavy, discount=discount, guess=stored.guess)
+                rows.append(qscen.gdp_row(scenario.name, scenario.label, result))
             except (qm.ModelError, qm.SolverError) as err:   # one scenario that does not solve is reported, not fatal
                 rows.append({"scenario": scenario.name, "label": scenario.label, "baseline_gdp_share": None,
                              "counterfactual_gdp_share": None, "difference_pp": None,
                              "note": f"not solved: {str(err)[:300]}"})
         summary["panel_c"] = rows
     report(1.0, "done")
-    provenance = stored.provenance | {"calibration_run_id": stored.run_id}
     new_id = _store_run(db, COUNTERFACTUALS, {"calibration_run_id": stored.run_id, "discount": discount,
-                                              "scenarios": scenarios}, summary, provenance, actor,
+                                              "scenarios": scenarios}, summary, _run_provenance(stored), actor,
                         f"counterfactuals on calibration {stored.run_id}: Δ heavy GDP share "
                         f"{summary['panel_a'][0]['difference_pp']:.2f} p.p., welfare {100 * cf.welfare.aggregate:.2f} %")
     return new_id, summary
@@ -553,7 +562,7 @@ def run_policy(db: Database, actor: str, run_id: int | None = None, draws: int =
     }
     new_id = _store_run(db, POLICY, {"calibration_run_id": stored.run_id, "draws": draws, "seed": seed,
                                      "s_max": s_max, "grid": grid, "general_rate": rate, "discount": discount},
-                        summary, stored.provenance | {"calibration_run_id": stored.run_id}, actor,
+                        summary, _run_provenance(stored), actor,
                         f"policy experiments on calibration {stored.run_id}: {draws} randomized allocations, "
                         f"uniform optimum {uniform.welfare.rate:.4f}")
     return new_id, summary
