@@ -15,32 +15,50 @@ ui.page_header("Exports & reproducibility", "Every stored result with its proven
                "(docs/exports.md).")
 stored = ux.stored()
 if stored.empty:
-    st.info("No result is stored yet: run the direct effects or the spillovers (Estimation) first. Calibration "
-            "(Table 2), counterfactuals (Table 3, Figure 4) and the regional charts are on the Quantitative model "
-            "page once the model is calibrated.")
+    st.info("No result is stored yet: run the direct effects or the spillovers (Estimation), or calibrate the "
+            "quantitative model (Models → Quantitative model), first.")
     st.stop()
 
 st.subheader("Stored results")
-st.dataframe(ux.results_frame(stored), hide_index=True)
-st.caption("Calibration (Table 2), counterfactuals (Table 3), Figure 4 and the regional charts: on the Quantitative "
-           "model page, each with its downloads, and `python -m workbench export --what calibration|counterfactuals|"
-           "figure4|regional`.")
+shown = ux.results_frame(stored)
+st.dataframe(shown, hide_index=True)
+names = dict(zip(shown["result"].tolist(), shown["kind"]))
+
+
+def name(result_id: int) -> str:
+    return f"{result_id}: {names[result_id]}"
+
+
+st.caption("Estimates and the quantitative model's runs (calibrations, counterfactuals, policy experiments), newest "
+           "first. Figure 4 and the regional charts of a counterfactual run: on the Quantitative model page and "
+           "`python -m workbench export --what figure4|regional`.")
 
 st.subheader("Export a table")
 by_id = stored.set_index("estimate_id", drop=False)
 choices = [int(i) for i in by_id.index[by_id["kind"].isin(list(ux.KIND_WHAT))]]
-chosen = st.selectbox("Result", choices, key=keys.EXPORTS_RESULT)
+chosen = st.selectbox("Result", choices, key=keys.EXPORTS_RESULT, format_func=name)
+st.caption("Direct effects: the event study; spillovers: Table 1; robustness panels; calibrations: Table 2; "
+           "counterfactual runs: Table 3. Policy runs and pooled η have no table.")
 if chosen is not None:
-    row = by_id.loc[chosen]
-    layout = exports.table_layout(ui.db(), ux.KIND_WHAT[row["kind"]], chosen)
-    labels = st.data_editor({"label": list(layout.columns)}, key=keys.EXPORTS_LABELS, num_rows="fixed")
-    layout = layout.relabel(dict(zip(layout.columns, labels["label"])))
+    what = ux.KIND_WHAT[by_id.loc[chosen, "kind"]]
+    layout = exports.table_layout(ui.db(), what, chosen)
+    left, right = st.columns([1, 2])
+    with left:
+        columns = ux.edit_labels(layout.columns, "column", f"{keys.EXPORTS_LABELS}.{chosen}")
+    with right:
+        rows = ux.edit_labels(layout.row_labels(), "row", f"{keys.EXPORTS_ROW_LABELS}.{chosen}")
+    st.caption("Edit a label to rename that column header or row label (variable name) in the table and every "
+               "download; a cleared label keeps the original.")
+    layout = layout.relabel(columns=columns, rows=rows)
+    if layout.title:
+        st.markdown(f"**{layout.title}**")
     st.dataframe(layout.frame(), hide_index=True)
+    if layout.notes:
+        st.caption(" ".join(layout.notes))
     with st.container(horizontal=True):
         for fmt in export_tables.TABLE_FORMATS:
-            ui.download_bytes(fmt.upper(), lambda f=fmt: export_tables.render(layout, f),
-                              f"{ux.KIND_WHAT[row['kind']]}-{chosen}", export_tables.EXTENSIONS[fmt],
-                              "application/octet-stream")
+            ui.download_bytes(fmt.upper(), lambda f=fmt: export_tables.render(layout, f), f"{what}-{chosen}",
+                              export_tables.EXTENSIONS[fmt], "application/octet-stream")
 
 st.subheader("Compare runs")
 if len(stored) < 2:
@@ -48,8 +66,8 @@ if len(stored) < 2:
 else:
     ids = [int(i) for i in stored["estimate_id"]]
     left, right = st.columns(2)
-    a = left.selectbox("Result A", ids, index=1, key=keys.EXPORTS_COMPARE_A)
-    b = right.selectbox("Result B", ids, index=0, key=keys.EXPORTS_COMPARE_B)
+    a = left.selectbox("Result A", ids, index=1, key=keys.EXPORTS_COMPARE_A, format_func=name)
+    b = right.selectbox("Result B", ids, index=0, key=keys.EXPORTS_COMPARE_B, format_func=name)
     diff = ux.compare_runs(by_id.loc[a], by_id.loc[b])
     if diff.empty:
         st.success("Same settings, data, links and code.")

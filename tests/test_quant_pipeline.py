@@ -152,3 +152,39 @@ def test_the_page_shows_table2_figure4_and_table3(with_counterfactual, tmp_path,
                            "3. The big push against no big push (Figure 4, Table 3)"]
     labels = {b.label for b in at.get("download_button")}
     assert {"Table 2 (CSV)", "Table 2 (Excel)", "Panel A (CSV)", "Panel B (CSV)", "Panel C (CSV)", "PNG", "SVG"} <= labels
+
+
+def test_the_exports_page_lists_compares_and_exports_the_model_runs(with_counterfactual, tmp_path, monkeypatch):
+    from test_exports_page import rename_in_editors
+
+    from workbench import state_keys as keys
+
+    path, run_id, cf_id, _ = with_counterfactual
+    copy = tmp_path / "exports.duckdb"
+    shutil.copy(path, copy)
+    monkeypatch.setenv("WORKBENCH_DB", str(copy))
+    rename_in_editors(monkeypatch, keys.EXPORTS_ROW_LABELS, "η", "eta (direct gain)")
+    rename_in_editors(monkeypatch, keys.EXPORTS_ROW_LABELS, "Total", "All sectors")
+    at = open_page(new_app().run(), "exports")
+    assert not at.exception, at.exception[0].stack_trace
+    listed = at.dataframe[0].value
+    converged = quant.load_calibration(services.open_database(copy), run_id).converged
+    assert listed["result"].tolist()[:2] == [cf_id, run_id]
+    assert listed["kind"].tolist()[:2] == [f"quant_counterfactuals on calibration {run_id}",
+                                           f"quant_calibration ({'converged' if converged else 'did not converge'})"]
+    assert [f"{cf_id}: {listed['kind'][0]}", f"{run_id}: {listed['kind'][1]}"] == \
+        at.selectbox(key=keys.EXPORTS_RESULT).options[:2]
+    diff = at.dataframe[-1].value     # Result A: the calibration, B: the counterfactual run on it
+    assert diff.iloc[0].tolist() == ["result", "kind", quant.CALIBRATION, quant.COUNTERFACTUALS]
+    assert "calibration_run_id" in diff["item"].tolist() and "data" not in diff["what"].tolist()
+    db = services.open_database(copy)
+    for chosen, what, old, new in ((cf_id, "counterfactuals", "Total", "All sectors"),
+                                   (run_id, "calibration", "η", "eta (direct gain)")):
+        at.selectbox(key=keys.EXPORTS_RESULT).set_value(chosen)
+        at.run()
+        assert not at.exception, at.exception[0].stack_trace
+        original = exports.table_layout(db, what, chosen).frame()
+        table = next(d.value for d in at.dataframe if new in d.value.iloc[:, 0].tolist())
+        assert table.iloc[:, 1:].values.tolist() == original.iloc[:, 1:].values.tolist()
+        assert table.iloc[:, 0].tolist() == [{old: new}.get(r, r) for r in original.iloc[:, 0]]
+        assert {"LATEX", "MD", "CSV", "XLSX", "HTML"} <= {b.label for b in at.get("download_button")}

@@ -133,6 +133,7 @@ SIMPLE_MODEL_SECOND_SCALE = "simple_model.second_scale"    # panel D: the second
 # Exports page, ``exports.<name>``.
 EXPORTS_RESULT = "exports.result"
 EXPORTS_LABELS = "exports.labels"                  # the editable column labels of the exported table
+EXPORTS_ROW_LABELS = "exports.row_labels"          # the editable row labels (variable names); both suffixed .<result id>
 EXPORTS_COMPARE_A = "exports.compare_a"
 EXPORTS_COMPARE_B = "exports.compare_b"
 EXPORTS_BUNDLE_BUTTON = "exports.bundle_button"
