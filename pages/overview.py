@@ -11,8 +11,11 @@ with st.spinner("Summarizing the data…"):
 note = "Synthetic demo data" if ui.is_demo() else None
 
 st.subheader("Rows per table")
-for column, row in zip(st.columns(len(overview.row_counts)), overview.row_counts.itertuples()):
-    column.metric(ui.TITLES[row.table], f"{row.rows:,}")
+PER_ROW = 5   # metrics per row: thirteen tables in one row squeeze every title
+counts = list(overview.row_counts.itertuples())
+for start in range(0, len(counts), PER_ROW):
+    for column, row in zip(st.columns(PER_ROW), counts[start:start + PER_ROW]):
+        column.metric(ui.TITLES[row.table], f"{row.rows:,}")
 
 st.subheader("Coverage by year")
 if overview.coverage.empty:

@@ -14,16 +14,17 @@ import pytest
 
 from estimation.direct_effects import DirectEffectsSpec
 from estimation.spillovers import SpilloversSpec
-from workbench import bundle, direct_effects, linkage, services, spillovers
+from workbench import bundle, direct_effects, exports, linkage, services, spillovers
 from workbench.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+COMPLEXES = pd.DataFrame({"region": ["R01", "R03", "R05"], "year": [1973, 1973, 1976], "tax_favor": [0.5, 0.2, 0.1]})
 
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory) -> Path:
     """A demo database with a linkage run, a direct-effects estimate on the final links (bootstrap on),
-    Table 1 Panel A on the true links, and (through the CLI) a robustness panel of β_2 and η pooled from two
+    Table 1 Panel A on the true links with an industrial-complex table, and (through the CLI) a robustness panel of β_2 and η pooled from two
     of its rows."""
     folder = tmp_path_factory.mktemp("bundle")
     path = folder / "w.duckdb"
@@ -31,7 +32,8 @@ def analysed(tmp_path_factory) -> Path:
     services.ensure_demo(db, "tester")
     linkage.run_linkage(db, "tester")
     direct_effects.estimate_direct_effects(db, DirectEffectsSpec(bootstrap_reps=99), "tester", links="final")
-    spillovers.estimate_spillovers(db, SpilloversSpec(), "tester", links="truth", panels=("A",))
+    spillovers.estimate_spillovers(db, SpilloversSpec(), "tester", links="truth", panels=("A",),
+                                   complexes=COMPLEXES, complexes_name="complexes.xlsx")
     (folder / "robustness.json").write_text(json.dumps({"eta_tau": 2}))
     assert main(["--db", str(path), "direct-effects", "--robustness", "--settings-json", str(folder / "robustness.json"),
                  "--links", "final", "--json"]) == 0
@@ -64,6 +66,10 @@ def test_bundle_rebuilds_every_number(analysed, tmp_path):
     assert manifest["steps"][-2][:2] == ["direct-effects", "--robustness"]
     assert manifest["steps"][-1] == ["direct-effects", "--pool", "3", "--rows", "k = 1;k = 2"]
     assert "robustness_estimate_id" not in manifest["results"][3]["numbers"]
+    table1_step = manifest["steps"][manifest["results"][1]["step"]]
+    assert table1_step[-2:] == ["--complexes", "settings/complexes-2.parquet"]
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "settings/complexes-2.parquet"), COMPLEXES)
+    assert manifest["results"][1]["numbers"]["panels/A/iv_complex/beta"] is not None
     assert manifest["results"][3]["numbers"]["eta"] == pytest.approx(
         direct_effects.latest_direct_gain(services.open_database(analysed)).eta)
     assert manifest["results"][0]["numbers"]["bootstrap_p"] == pytest.approx(
@@ -87,6 +93,19 @@ def test_export_cli(analysed, tmp_path, capsys):
     assert "\\toprule" in (tmp_path / "es.tex").read_text()
     assert main([*db, "export", "--what", "table1", "--format", "md", "--out", str(tmp_path / "t1.md")]) == 0
     assert "Panel A. Local spillover" in (tmp_path / "t1.md").read_text()
+    table = exports.table_layout(services.open_database(analysed), "table1")
+    column, row = table.columns[0], next(r for r in table.row_labels() if not r.startswith("Panel"))
+    assert main([*db, "export", "--what", "table1", "--format", "md", "--out", str(tmp_path / "t1r.md"),
+                 "--label", f"{column}=Baseline", "--label", f"{row}=Change in adopter share"]) == 0
+    renamed = (tmp_path / "t1r.md").read_text()
+    assert "| Change in adopter share |" in renamed and "Baseline" in renamed and column not in renamed
+    capsys.readouterr()
+    assert main([*db, "export", "--what", "table1", "--format", "md", "--out", str(tmp_path / "x.md"),
+                 "--label", "Nope=New"]) == 1
+    assert "'Nope' is neither a column header nor a row label of table1" in capsys.readouterr().err
+    assert main([*db, "export", "--what", "table1", "--format", "md", "--out", str(tmp_path / "x.md"),
+                 "--label", "no equals sign"]) == 1
+    assert "write OLD=NEW" in capsys.readouterr().err and not (tmp_path / "x.md").exists()
     assert main([*db, "export", "--what", "event-study", "--format", "svg", "--out", str(tmp_path / "es.svg")]) == 0
     assert (tmp_path / "es.svg").read_text().startswith("<svg") and (tmp_path / "es-data.csv").exists()
     assert main([*db, "export", "--what", "samples", "--format", "dta", "--out", str(tmp_path / "s.dta")]) == 0
@@ -121,6 +140,17 @@ def test_export_figures_cli(analysed, tmp_path, capsys):
     capsys.readouterr()
     assert main([*db, "export", "--what", "figure3", "--format", "latex", "--out", str(tmp_path / "x.tex")]) == 1
     assert "figure3 is a figure" in capsys.readouterr().err
+
+
+def test_a_spillover_estimate_keeps_its_industrial_complex_table(analysed):
+    stored = spillovers.stored_spillovers(services.open_database(analysed)).iloc[0]
+    pd.testing.assert_frame_equal(spillovers.stored_complexes(stored["provenance"]), COMPLEXES)
+    assert stored["provenance"]["complexes"]["file_name"] == "complexes.xlsx"
+    assert stored["result"]["panels"]["A"]["iv_complex"]["available"]
+    older = {"complexes": {"file_name": "c.csv", "rows": 3}}      # stored before the table was kept
+    with pytest.raises(ValueError, match="c.csv was used but not kept"):
+        spillovers.stored_complexes(older)
+    assert spillovers.stored_complexes({}) is None
 
 
 def test_export_table1_samples_cli(analysed, tmp_path, capsys):

@@ -4,26 +4,32 @@
 
 - ``raw/``: the bytes of every uploaded file still in use, as uploaded (SHA-256 in the manifest);
 - ``decisions/link-decisions.csv``: the reviewers' linkage decisions in force;
-- ``settings/``: the linkage run's and every replayed estimate's settings as JSON;
+- ``settings/``: the linkage run's, every replayed estimate's and every calibration's settings as JSON
+  (a calibration's with η and δ pinned at the values it used), and the industrial-complex table of a
+  spillover estimate that used one (Parquet);
 - ``tables/`` and ``figures/``: the exported tables (LaTeX, Markdown, CSV, XLSX, HTML) and figures
   (PNG, SVG, the data behind each as CSV) of the stored results, including the quantitative model's runs
-  (Table 2 of each calibration with its settings file, Table 3, Figure 4 and the regional charts of each
-  counterfactual run; listed under ``model_runs``, exported but not re-run: a calibration takes minutes);
+  (Table 2 of each calibration, Table 3, Figure 4 and the regional charts of each counterfactual run);
 - ``manifest.json``: provenance (change sets with hashes, settings, code and package versions, time),
-  the replay steps, and every number of every replayed result;
+  the replay steps, and every number of every replayed result and model run;
 - ``rebuild.py``: rebuilds a fresh database from ``raw/`` through the CLI (``demo --seed``, ``ingest``
   in change-set order with their modes, ``link``, ``links import``, ``direct-effects`` /
-  ``direct-effects --robustness`` / ``spillovers --settings-json``, ``direct-effects --pool``) and checks every number against the manifest within
+  ``direct-effects --robustness`` / ``spillovers --settings-json [--complexes]``, ``direct-effects --pool``,
+  then per calibration ``quant calibrate --settings-json`` followed by the ``quant counterfactual`` and
+  ``quant policy`` runs made on it) and checks every number against the manifest within
   |a − b| ≤ 1e-9 + 1e-6·|b| (fixed-effect demeaning converges to 1e-10, so re-runs agree to ~1e-9
-  relative, not bit for bit; the direct effects and the bootstrap p-values reproduce exactly).
+  relative, not bit for bit; the direct effects, the bootstrap p-values and the model runs reproduce
+  exactly on the same machine). A calibration takes minutes, so a bundle with one rebuilds in minutes.
 
 A result is replayed only if the bundle can reproduce it: its data and links must be the current
 ones (nothing changed since it was computed), and it must be a kind the CLI runs (direct effects,
-robustness panels, pooled η whose panel is replayed, spillovers without an industrial-complex file). The others are listed with the reason.
+robustness panels, pooled η whose panel is replayed, spillovers, converged calibrations and the runs
+made on them). The others are listed with the reason.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -33,7 +39,7 @@ import pandas as pd
 from storage.database import Database, now
 from workbench import direct_effects as de
 from workbench import export_tables as et
-from workbench import exports, linkage, quant
+from workbench import exports, linkage, quant, spillovers
 
 TOLERANCE = {"absolute": 1e-9, "relative": 1e-6}  # re-runs agree to ~1e-9 relative (demeaning tolerance 1e-10)
 REPLAYED_KINDS = {de.KIND: "direct-effects", "spillovers": "spillovers", de.ROBUSTNESS_KIND: "direct-effects",
@@ -59,23 +65,28 @@ def _change_sets(db: Database) -> pd.DataFrame:
                     " AND kind <> 'undo' ORDER BY change_set_id", doing="reading the change sets")
 
 
-def _replay_reason(db: Database, row: pd.Series, latest_run_id: int | None, blockers: list[str],
-                   rebuilt_ids: dict[int, int]) -> str | None:
-    """Why the bundle cannot reproduce this stored result (None: it can)."""
-    if row["kind"] not in REPLAYED_KINDS:
-        return f"kind {row['kind']} has no CLI command to re-run it yet; its numbers are exported, not re-checked"
-    panel = row["result"].get("robustness_estimate_id")
-    if row["kind"] == de.POOLED_KIND and panel not in rebuilt_ids:
-        return f"its robustness panel (estimate {panel}) is not replayed"
-    provenance = row["provenance"]
+def _data_reason(db: Database, provenance: dict, latest_run_id: int | None, blockers: list[str]) -> str | None:
+    """Why the bundle cannot rebuild the data and links a stored result used (None: it can)."""
     if de._changed_since(db, int(provenance["data_version"])):
         return "the data or links changed since it was computed"
     links = provenance.get("links") or {}
     if links.get("source") == "final" and links.get("run_id") != latest_run_id:
         return "it used an older linkage run"
-    if provenance.get("complexes"):
-        return "it used an industrial-complex file, which is not stored in the database"
     return blockers[0] if blockers else None
+
+
+def _replay_reason(db: Database, row: pd.Series, latest_run_id: int | None, blockers: list[str],
+                   rebuilt_ids: dict[int, int]) -> str | None:
+    """Why the bundle cannot reproduce this stored estimate (None: it can)."""
+    if row["kind"] not in REPLAYED_KINDS:
+        return f"kind {row['kind']} has no CLI command to re-run it yet; its numbers are exported, not re-checked"
+    panel = row["result"].get("robustness_estimate_id")
+    if row["kind"] == de.POOLED_KIND and panel not in rebuilt_ids:
+        return f"its robustness panel (estimate {panel}) is not replayed"
+    complexes = row["provenance"].get("complexes")
+    if complexes and "table" not in complexes:
+        return "it used an industrial-complex file that an older version of the workbench did not keep"
+    return _data_reason(db, row["provenance"], latest_run_id, blockers)
 
 
 def _table_files(db: Database, row: pd.Series) -> dict[str, bytes]:
@@ -153,51 +164,93 @@ def build_manifest(db: Database) -> tuple[dict, dict[str, bytes]]:
             panels = sorted((row["result"].get("panels") or {}).keys())
             if row["kind"] == "spillovers" and len(panels) == 1:
                 step += ["--panel", panels[0]]
+            complexes = spillovers.stored_complexes(row["provenance"])
+            if complexes is not None:
+                complexes_path = f"settings/complexes-{estimate_id}.parquet"
+                buffer = io.BytesIO()
+                complexes.to_parquet(buffer, index=False)
+                files[complexes_path] = buffer.getvalue()
+                step += ["--complexes", complexes_path]
             entry["step"] = len(steps)
             steps.append(step)
         results.append(entry)
-    model_runs = _model_runs(db, files)
+    model_runs = _model_runs(db, files, steps, latest_run_id, blockers)
     manifest = {"created_at": now().isoformat(sep=" ", timespec="seconds"), "code_version": de.code_version(),
                 "packages": de._package_versions(), "tolerance": TOLERANCE,
-                "not_compared": NOT_COMPARED, "change_sets": change_sets,
+                "not_compared": NOT_COMPARED, "model_not_compared": MODEL_NOT_COMPARED, "change_sets": change_sets,
                 "linkage_run": None if run is None else {"run_id": latest_run_id, "settings": json.loads(run["settings"])},
                 "link_decisions": int(len(decisions)), "warnings": blockers, "steps": steps, "results": results,
                 "model_runs": model_runs}
     return manifest, files
 
 
-MODEL_RUN_NOTE = ("exported, not re-run by rebuild.py (a calibration solves the model thousands of times); re-run it "
-                  "with `python -m workbench quant calibrate --settings-json {settings}`, then `quant counterfactual`")
+MODEL_NOT_COMPARED = ["seconds", "calibration_run_id"]  # wall time; an id the rebuilt database numbers afresh
 
 
-def _model_runs(db: Database, files: dict[str, bytes]) -> list[dict]:
-    """The quantitative model's stored runs: Table 2 of each calibration and its settings, Table 3, Figure 4
-    and the regional charts of each counterfactual run, added to ``files``; their manifest entries."""
-    entries = []
-    for _, row in quant.stored_runs(db, quant.CALIBRATION).sort_values("run_id").iterrows():
-        run_id = int(row["run_id"])
-        settings = f"settings/quant-calibration-{run_id}.json"
-        files[settings] = json.dumps(row["parameters"], indent=2, ensure_ascii=False).encode("utf-8")
-        layout = exports.table_layout(db, "calibration", run_id)
-        files.update({f"tables/table2-calibration-{run_id}.{et.EXTENSIONS[fmt]}": et.render(layout, fmt)
-                      for fmt in et.TABLE_FORMATS})
-        entries.append({"run_id": run_id, "model": quant.CALIBRATION, "created_at": str(row["created_at"])[:19],
-                        "converged": row["result"]["converged"], "settings_file": settings,
-                        "provenance": row["provenance"], "replayed": False,
-                        "not_replayed_because": MODEL_RUN_NOTE.format(settings=settings)})
-    for _, row in quant.stored_runs(db, quant.COUNTERFACTUALS).sort_values("run_id").iterrows():
-        run_id = int(row["run_id"])
-        layout = exports.table_layout(db, "counterfactuals", run_id)
-        files.update({f"tables/table3-counterfactuals-{run_id}.{et.EXTENSIONS[fmt]}": et.render(layout, fmt)
-                      for fmt in et.TABLE_FORMATS})
-        for what in ("figure4", "regional"):
+def _model_files(db: Database, model: str, run_id: int, files: dict[str, bytes]) -> None:
+    """Table 2 of a calibration; Table 3, Figure 4 and the regional charts of a counterfactual run."""
+    if model == quant.POLICY:
+        return
+    what, name = ("calibration", "table2-calibration") if model == quant.CALIBRATION else (
+        "counterfactuals", "table3-counterfactuals")
+    layout = exports.table_layout(db, what, run_id)
+    files.update({f"tables/{name}-{run_id}.{et.EXTENSIONS[fmt]}": et.render(layout, fmt) for fmt in et.TABLE_FORMATS})
+    if model == quant.COUNTERFACTUALS:
+        for figure in ("figure4", "regional"):
             for fmt in exports.FIGURE_FORMATS:
-                for f in exports.figure_files(db, what, fmt, run_id):
-                    files[f"figures/{f.name.replace(what, f'{what}-{run_id}', 1)}"] = f.data
-        entries.append({"run_id": run_id, "model": quant.COUNTERFACTUALS, "created_at": str(row["created_at"])[:19],
-                        "parameters": row["parameters"], "replayed": False,
-                        "not_replayed_because": "exported, not re-run: it follows its calibration"})
-    return entries
+                for f in exports.figure_files(db, figure, fmt, run_id):
+                    files[f"figures/{f.name.replace(figure, f'{figure}-{run_id}', 1)}"] = f.data
+
+
+def _calibration_settings(row: pd.Series) -> dict:
+    """The calibration's settings with η and δ pinned at the values it used: "latest stored estimate" would
+    mean another estimate in the rebuilt database if one was stored after the calibration."""
+    spec = row["result"]["spec"]
+    return row["parameters"] | {"eta": spec["eta"], "delta": spec["delta"]}
+
+
+def _dependent_step(row: pd.Series) -> list[str]:
+    """The CLI step that re-runs a counterfactual or policy run on the calibration replayed just before it."""
+    p = row["parameters"]
+    if row["model"] == quant.COUNTERFACTUALS:
+        return ["quant", "counterfactual", "--discount", repr(p["discount"])] + ([] if p["scenarios"] else
+                                                                                ["--no-scenarios"])
+    return ["quant", "policy", "--discount", repr(p["discount"]), "--draws", str(p["draws"]), "--seed", str(p["seed"]),
+            "--s-max", repr(p["s_max"]), "--grid", str(p["grid"]), "--general-rate", repr(p["general_rate"])]
+
+
+def _model_runs(db: Database, files: dict[str, bytes], steps: list[list[str]], latest_run_id: int | None,
+                blockers: list[str]) -> list[dict]:
+    """The quantitative model's stored runs: their tables and figures added to ``files``; each converged
+    calibration whose data the bundle rebuilds re-run (``quant calibrate --settings-json``), followed by the
+    counterfactual and policy runs made on it (which then find it as the newest calibration); manifest entries
+    in replay order, then the runs not replayed."""
+    runs = pd.concat([quant.stored_runs(db, m).assign(model=m) for m in quant.MODELS], ignore_index=True)
+    runs = runs.sort_values("run_id", ignore_index=True)
+    replayed, skipped = [], []
+    for _, cal in runs[runs["model"] == quant.CALIBRATION].iterrows():
+        run_id = int(cal["run_id"])
+        reason = ("it did not converge (counterfactuals refuse it; the bundle lists it, does not re-run it)"
+                  if not cal["result"]["converged"] else _data_reason(db, cal["provenance"], latest_run_id, blockers))
+        dependents = runs[runs["model"].isin([quant.COUNTERFACTUALS, quant.POLICY])
+                          & (runs["parameters"].map(lambda p: p.get("calibration_run_id")) == run_id)]
+        settings = f"settings/quant-calibration-{run_id}.json"
+        files[settings] = json.dumps(_calibration_settings(cal), indent=2, ensure_ascii=False).encode("utf-8")
+        for row in [cal, *(r for _, r in dependents.iterrows())]:
+            _model_files(db, row["model"], int(row["run_id"]), files)
+            entry = {"run_id": int(row["run_id"]), "model": row["model"], "created_at": str(row["created_at"])[:19],
+                     "parameters": row["parameters"], "provenance": row["provenance"], "replayed": reason is None,
+                     "not_replayed_because": reason if row["model"] == quant.CALIBRATION or reason is None
+                     else f"its calibration {run_id} is not re-run: {reason}"}
+            if row["model"] == quant.CALIBRATION:
+                entry["settings_file"] = settings
+            if reason is None:
+                entry["step"] = len(steps)
+                steps.append(["quant", "calibrate", "--settings-json", settings] if row["model"] == quant.CALIBRATION
+                             else _dependent_step(row))
+                entry["numbers"] = {k: v for k, v in numbers(row["result"]).items() if k not in MODEL_NOT_COMPARED}
+            (replayed if reason is None else skipped).append(entry)
+    return replayed + skipped
 
 
 def write_bundle(db: Database, out: Path) -> str:
@@ -209,10 +262,11 @@ def write_bundle(db: Database, out: Path) -> str:
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         archive.writestr("rebuild.py", SCRIPT.read_text(encoding="utf-8"))
     replayed = sum(r["replayed"] for r in manifest["results"])
-    skipped_runs = [f"  model run {r['run_id']} ({r['model']}): {r['not_replayed_because']}" for r in manifest["model_runs"]]
+    replayed_runs = sum(r["replayed"] for r in manifest["model_runs"])
     skipped = [f"  estimate {r['estimate_id']} ({r['kind']}): {r['not_replayed_because']}"
                for r in manifest["results"] if not r["replayed"]]
-    return "\n".join([f"wrote {out}: {len(files)} file(s), {len(manifest['results'])} stored result(s), "
-                      f"{replayed} re-run by rebuild.py", *(["not re-run:"] + skipped + skipped_runs
-                                                              if skipped or skipped_runs else []),
-                      *[f"warning: {w}" for w in manifest["warnings"]]])
+    skipped += [f"  model run {r['run_id']} ({r['model']}): {r['not_replayed_because']}"
+                for r in manifest["model_runs"] if not r["replayed"]]
+    return "\n".join([f"wrote {out}: {len(files)} file(s), {len(manifest['results'])} stored result(s) and "
+                      f"{len(manifest['model_runs'])} model run(s), {replayed + replayed_runs} re-run by rebuild.py",
+                      *(["not re-run:", *skipped] if skipped else []), *[f"warning: {w}" for w in manifest["warnings"]]])

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                           default="direct-effects",
                           help="with --what samples: the event study's sample or the linked firm-year panel")
     exported.add_argument("--links", choices=("final", "truth"), default="final", help="links of the panel")
+    exported.add_argument("--label", action="append", default=[], metavar="OLD=NEW",
+                          help="a table: rename a column header or row label (variable name) OLD to NEW; repeatable")
     for flag in ("eta", "delta", "sigma", "theta", "scale"):
         exported.add_argument(f"--{flag}", type=float, default=None,
                               help=f"with --what figure3: {flag} (default: the stored η / δ, else the paper's values)")
@@ -490,7 +492,7 @@ def cmd_export(args) -> int:
     try:
         parameters = {name: getattr(args, name) for name in ("eta", "delta", "sigma", "theta", "scale")}
         files = exports.export(_db(args), args.what, args.fmt, estimate_id=args.estimate, sample=args.sample,
-                               links=args.links, parameters=parameters)
+                               links=args.links, parameters=parameters, labels=exports.parse_labels(args.label))
     except exports.ExportError as err:  # nothing stored to export, or a format that does not apply
         print(f"error: {err}", file=sys.stderr)
         return EXIT_REJECTED
@@ -560,6 +562,10 @@ def _add_quant_parser(sub) -> None:
     policy.add_argument("--draws", type=int, default=1000, help="randomized allocations (default 1000)")
     policy.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     policy.add_argument("--workers", type=int, default=2, help="processes for the draws (default 2)")
+    policy.add_argument("--s-max", type=float, default=0.5, help="uniform subsidy: highest rate searched (default 0.5)")
+    policy.add_argument("--grid", type=int, default=21, help="uniform subsidy: grid points before refining (default 21)")
+    policy.add_argument("--general-rate", type=float, default=None,
+                        help="general subsidy's rate (default: the calibrated s̄)")
 
 
 def _quant_example(args):
@@ -691,7 +697,8 @@ def _quant_policy(db, args):
 
     discount = PAPER_DISCOUNT if args.discount is None else args.discount
     run_id, summary = quant.run_policy(db, _actor(args), args.calibration, draws=args.draws, seed=args.seed,
-                                       workers=args.workers, discount=discount, progress=_progress)
+                                       workers=args.workers, s_max=args.s_max, grid=args.grid,
+                                       general_rate=args.general_rate, discount=discount, progress=_progress)
     best = summary["uniform"]["welfare"]
     text = "\n".join([
         f"policy run {run_id} stored (calibration {summary['calibration_run_id']})",

@@ -348,8 +348,8 @@ def linked_panel(db: Database, links: str = "final") -> tuple[pd.DataFrame, dict
 
 def table1_sample(db: Database, panel: str, estimate_id: int | None = None) -> tuple[pd.DataFrame, dict, str]:
     """Panel ``panel`` (A or B) of Table 1's long-difference sample (one row per firm × difference, ``used`` =
-    entered the preferred column), re-built from a stored spillover estimate's settings on the stored data:
-    refused when the data changed since or when it used an industrial-complex file (not stored)."""
+    entered the preferred column), re-built from a stored spillover estimate's settings, the stored data and
+    the industrial-complex table it kept: refused when the data changed since."""
     from estimation.spillovers import SpilloversSpec
     from workbench import spillovers
 
@@ -364,11 +364,12 @@ def table1_sample(db: Database, panel: str, estimate_id: int | None = None) -> t
     if de._changed_since(db, int(provenance["data_version"])):
         raise ExportError(f"the data changed since estimate {row['estimate_id']} was computed, so its sample "
                           "cannot be rebuilt: run the spillover analysis again and export that")
-    if provenance.get("complexes"):
-        raise ExportError(f"estimate {row['estimate_id']} used an industrial-complex file, which is not stored: "
-                          "download its sample on the Spillovers page")
+    try:
+        complexes = spillovers.stored_complexes(provenance)
+    except ValueError as err:
+        raise ExportError(f"estimate {row['estimate_id']}: {err}; download its sample on the Spillovers page") from err
     spec = spec_from_settings(SpilloversSpec, row["settings"])
-    result = spillovers.rerun(db, spec, provenance["links"]["source"], panels=(panel,))
+    result = spillovers.rerun(db, spec, provenance["links"]["source"], panels=(panel,), complexes=complexes)
     frame, labels = usp.stata_sample(spillovers.estimation_sample(result, panel))
     return frame, labels, f"Choi-Shim Table 1, Panel {panel} sample"
 
@@ -380,13 +381,27 @@ class _NoControls:
 
 # --- one entry point ----------------------------------------------------------------------------
 
+def parse_labels(pairs) -> dict[str, str]:
+    """``["OLD=NEW", …]`` (the CLI's ``--label``) → {OLD: NEW}; ExportError for a pair without "=" or a name."""
+    labels = {}
+    for pair in pairs or ():
+        old, sep, new = pair.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ExportError(f"--label {pair!r}: write OLD=NEW (a column header or row label and its new name)")
+        labels[old.strip()] = new.strip()
+    return labels
+
+
 def export(db: Database, what: str, fmt: str, estimate_id: int | None = None, sample: str = "direct-effects",
-           links: str = "final", parameters: dict | None = None) -> list[ExportFile]:
+           links: str = "final", parameters: dict | None = None, labels: dict | None = None) -> list[ExportFile]:
     """The files of one export: a table, a figure plus the data behind it, or a sample. ``parameters``
-    (eta, delta, sigma, theta, scale) are Figure 3's; the first file is the one asked for, the others are
-    named after it (``<what>-data[-panel].csv``)."""
+    (eta, delta, sigma, theta, scale) are Figure 3's; ``labels`` ({old: new}) rename a table's column
+    headers and row labels (ExportError if one names neither); the first file is the one asked for, the
+    others are named after it (``<what>-data[-panel].csv``)."""
     if what not in WHATS:
         raise ExportError(f"--what must be one of {', '.join(WHATS)}, not {what!r}")
+    if labels and (what == "samples" or fmt in FIGURE_FORMATS):
+        raise ExportError("--label renames a table's column headers and row labels; a sample or figure has none")
     if what == "samples":
         if fmt not in et.DATA_FORMATS:
             raise ExportError(f"a sample exports as {', '.join(et.DATA_FORMATS)}, not {fmt!r}")
@@ -409,4 +424,9 @@ def export(db: Database, what: str, fmt: str, estimate_id: int | None = None, sa
     if fmt not in et.TABLE_FORMATS:
         raise ExportError(f"a table exports as {', '.join(et.TABLE_FORMATS + FIGURE_FORMATS)}, not {fmt!r}")
     layout = table_layout(db, what, estimate_id)
+    unknown = sorted(set(labels or {}) - set(layout.columns) - set(layout.row_labels()))
+    if unknown:
+        raise ExportError(f"--label: {', '.join(map(repr, unknown))} is neither a column header nor a row label of "
+                          f"{what}; headers: {', '.join(layout.columns)}; rows: {', '.join(layout.row_labels())}")
+    layout = layout.relabel(columns=labels, rows=labels)
     return [ExportFile(f"{what}.{et.EXTENSIONS[fmt]}", et.render(layout, fmt))]

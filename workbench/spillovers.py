@@ -6,13 +6,19 @@ trade fairs) with the contract-to-firm links of the linkage (or the demo's true 
 ``estimates`` (kind ``spillovers``) with the same provenance as the direct-effects estimate
 (change sets and SHA-256, links, data version, package versions, time, actor) and one audit entry.
 δ = β_IV / (σ − 1) of the preferred column is part of it; :func:`latest_spillover` gives it to the
-model pages. The region-level industrial-complex table is not a stored table (yet): pass it as a
-DataFrame (the CLI reads it from a file); without it columns (6) and (8) are marked unavailable.
+model pages. The region-level industrial-complex table is not an upload table: pass it as a
+DataFrame (the page and the CLI read it from a file); without it columns (6) and (8) are marked
+unavailable. The table itself is kept in the estimate's provenance (``complexes.table``, pandas'
+JSON table format, which keeps the dtypes), so the estimate's sample can be rebuilt and the
+replication bundle can replay it (:func:`stored_complexes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,8 +30,9 @@ from workbench import direct_effects as _de
 KIND = "spillovers"
 SAMPLE_FORMATS = ("csv", "dta", "parquet")
 
-__all__ = ["KIND", "SAMPLE_FORMATS", "StoredSpillover", "estimate_spillovers", "estimation_sample", "latest_spillover",
-           "rerun", "result_summary", "sample_bytes", "spec_settings", "stored_spillovers"]
+__all__ = ["KIND", "SAMPLE_FORMATS", "StoredSpillover", "complexes_provenance", "estimate_spillovers",
+           "estimation_sample", "latest_spillover", "rerun", "result_summary", "sample_bytes", "spec_settings",
+           "stored_complexes", "stored_spillovers"]
 
 
 def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: str = "final",
@@ -35,7 +42,7 @@ def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: s
     EstimationError (plain message) when the data cannot support it; nothing is stored then."""
     inputs, result = _run(db, spec, links, complexes, panels)
     if complexes is not None:
-        inputs.provenance["complexes"] = {"file_name": complexes_name, "rows": int(len(complexes))}
+        inputs.provenance["complexes"] = complexes_provenance(complexes, complexes_name)
     summary = result_summary(result)
     delta = "δ not available" if summary["delta"] is None else f"δ = {summary['delta']:.4f}"
     estimate_id = _de._store(db, KIND, spec_settings(spec), summary, inputs, actor,
@@ -43,9 +50,30 @@ def estimate_spillovers(db: Database, spec: SpilloversSpec, actor: str, links: s
     return estimate_id, result
 
 
-def rerun(db: Database, spec: SpilloversSpec, links: str = "final", panels=("A", "B")) -> SpilloversResult:
+def complexes_provenance(complexes: pd.DataFrame, file_name: str | None) -> dict:
+    """What an estimate keeps of the industrial-complex table it used: file name, rows, the table itself
+    (pandas' JSON table format, dtypes included) and the SHA-256 of that JSON text."""
+    text = complexes.to_json(orient="table", index=False)
+    return {"file_name": file_name, "rows": int(len(complexes)), "table": json.loads(text),
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
+def stored_complexes(provenance: dict) -> pd.DataFrame | None:
+    """The industrial-complex table a stored estimate used (None: it used none). Raises ValueError for
+    estimates stored before the table was kept (only its file name and row count are known)."""
+    kept = provenance.get("complexes")
+    if not kept:
+        return None
+    if "table" not in kept:
+        raise ValueError(f"the industrial-complex file {kept.get('file_name')} was used but not kept with the "
+                         "estimate (it was stored by an older version of the workbench)")
+    return pd.read_json(io.StringIO(json.dumps(kept["table"])), orient="table")
+
+
+def rerun(db: Database, spec: SpilloversSpec, links: str = "final", panels=("A", "B"),
+          complexes: pd.DataFrame | None = None) -> SpilloversResult:
     """Run Table 1 on the stored data without storing it (e.g. to rebuild a stored estimate's sample)."""
-    return _run(db, spec, links, None, panels)[1]
+    return _run(db, spec, links, complexes, panels)[1]
 
 
 def _run(db: Database, spec: SpilloversSpec, links: str, complexes: pd.DataFrame | None,
