@@ -101,7 +101,7 @@ def store_pooled_gain(db: Database, robustness_id: int, chosen: list[str], actor
                "eta_beta": gain.beta_bar, "eta_beta_se": gain.beta_se, "eta_tau": result["tau"],
                "eta_note": gain.source, "robustness_estimate_id": robustness_id, "chosen": list(chosen)}
     with db.transaction("storing the pooled direct gain") as con:
-        estimate_id = _insert_estimate(con, POOLED_KIND, settings, summary, provenance)
+        estimate_id = _insert_result(con, "estimates", POOLED_KIND, settings, summary, provenance)
         record_audit(con, actor, "estimate", f"direct gain {estimate_id}: η = {gain.eta:.4f} from the average "
                      f"β_{result['tau']} of {len(chosen)} specification(s) of robustness panel {robustness_id}",
                      table="estimates", details={"estimate_id": estimate_id, "kind": POOLED_KIND,
@@ -164,21 +164,31 @@ def _read_inputs(db: Database, spec: DirectEffectsSpec, links: str, controls=Non
 
 def _store(db: Database, kind: str, settings: dict, summary: dict, inputs: _Inputs, actor: str, what: str) -> int:
     """Insert an estimate with its provenance (plus the actor) and its audit-log entry; returns its id."""
-    provenance = inputs.provenance | {"actor": actor}
-    with db.transaction(f"storing the {kind.replace('_', ' ')} estimate") as con:
-        estimate_id = _insert_estimate(con, kind, settings, summary, provenance)
-        record_audit(con, actor, "estimate", f"{kind.replace('_', '-')} estimate {estimate_id}: {what}",
-                     table="estimates", details={"estimate_id": estimate_id, "kind": kind,
-                                                 "links": provenance["links"]["source"],
-                                                 "data_version": provenance["data_version"], "settings": settings})
-    return estimate_id
+    return store_result(db, "estimates", kind, settings, summary, inputs.provenance, actor, what)
 
 
-def _insert_estimate(con, kind: str, settings: dict, summary: dict, provenance: dict) -> int:
-    estimate_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
-    con.execute("INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?)",
-                [estimate_id, kind, _dumps(settings), _dumps(summary), _dumps(provenance), now()])
-    return estimate_id
+RESULT_TABLES = {"estimates": ("estimate", "estimate_id"), "model_runs": ("run", "run_id")}  # noun, id in the audit
+
+
+def store_result(db: Database, table: str, kind: str, settings: dict, summary: dict, provenance: dict, actor: str,
+                 what: str) -> int:
+    """Insert a result into ``table`` (``estimates``, or ``model_runs`` for the quantitative model) with its
+    provenance (plus the actor) and its audit-log entry; returns its id (one sequence for both tables)."""
+    noun, id_key = RESULT_TABLES[table]
+    provenance = provenance | {"actor": actor}
+    with db.transaction(f"storing the {kind.replace('_', ' ')} {noun}") as con:
+        result_id = _insert_result(con, table, kind, settings, summary, provenance)
+        record_audit(con, actor, "estimate", f"{kind.replace('_', '-')} {noun} {result_id}: {what}", table=table,
+                     details={id_key: result_id, "kind": kind, "links": (provenance.get("links") or {}).get("source"),
+                              "data_version": provenance.get("data_version"), "settings": settings})
+    return result_id
+
+
+def _insert_result(con, table: str, kind: str, settings: dict, summary: dict, provenance: dict) -> int:
+    result_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
+    con.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)",
+                [result_id, kind, _dumps(settings), _dumps(summary), _dumps(provenance), now()])
+    return result_id
 
 
 def _version(con) -> int:

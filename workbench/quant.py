@@ -29,7 +29,6 @@ from models.quantitative import policy as qpolicy
 from models.quantitative import scenarios as qscen
 from models.quantitative import serialize
 from models.quantitative.counterfactuals import MEASURES, PAPER_DISCOUNT
-from storage.changes import record_audit
 from storage.database import Database, now
 from workbench import direct_effects as _de
 from workbench import spillovers as _sp
@@ -308,14 +307,8 @@ def calibration_summary(result: qcal.CalibrationResult, assembly: Assembly) -> d
 
 def _store_run(db: Database, model: str, parameters: dict, result: dict, provenance: dict, actor: str,
                what: str) -> int:
-    provenance = provenance | {"actor": actor}
-    with db.transaction(f"storing the {model.replace('_', ' ')} run") as con:
-        run_id = int(con.execute("SELECT nextval('result_seq')").fetchone()[0])
-        con.execute("INSERT INTO model_runs VALUES (?, ?, ?, ?, ?, ?)",
-                    [run_id, model, _de._dumps(parameters), _de._dumps(result), _de._dumps(provenance), now()])
-        record_audit(con, actor, "estimate", f"{model.replace('_', '-')} run {run_id}: {what}", table="model_runs",
-                     details={"run_id": run_id, "model": model, "data_version": provenance.get("data_version")})
-    return run_id
+    """Store a run of ``model`` in ``model_runs`` with its provenance and audit entry; returns its id."""
+    return _de.store_result(db, "model_runs", model, parameters, result, provenance, actor, what)
 
 
 def _run_provenance(stored: StoredCalibration) -> dict:
