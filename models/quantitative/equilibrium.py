@@ -19,7 +19,7 @@ from .spec import (
 )
 
 log = logging.getLogger(__name__)
-METHODS = ("auto", "auto-guarded", "hybr", "hybr-scaled", "lm", "krylov")
+METHODS = ("auto", "hybr", "hybr-scaled", "lm", "krylov")
 _AUTO = ("hybr-scaled", "lm", "hybr")     # tried in turn until one solves
 _AUTO_LARGE = ("krylov",) + _AUTO         # from this many unknowns: a dense finite-difference Jacobian
 LARGE = 60                                # costs one evaluation per unknown; Newton–Krylov needs none
@@ -34,8 +34,7 @@ def _options(name: str, size: int) -> dict:
     Newton step costs tens of evaluations rather than one per unknown). "auto" tries krylov first from
     ``LARGE`` unknowns on (at the paper's 86 × 4, 774 unknowns, about ten times faster than hybr), then the
     small-economy order; every attempt must pass the same residual check, so the method changes the time,
-    not the equilibrium. "auto-guarded" is auto's order with the starting point kept as a candidate (see
-    ``solve_static``)."""
+    not the equilibrium."""
     if name == "hybr":
         return {"method": "hybr", "options": {"xtol": 1e-14, "maxfev": 200 * (size + 1)}}
     if name == "hybr-scaled":
@@ -156,9 +155,8 @@ def solve_static(spec: QuantSpec, fund: Fundamentals, lam_prev, guess: np.ndarra
 
     ``guess`` is a previous ``StaticEquilibrium.solution`` (warm start). The solve is accepted when every
     residual of :class:`Residuals` is below ``tol`` in absolute value. Under "auto" each attempt starts from
-    the best point of the attempts before it; under "auto-guarded" the starting point counts too, so an attempt
-    that ends further from the equilibrium than it began (a diverged Newton–Krylov run) is discarded and the
-    next one starts again from the warm start."""
+    the best point so far, the starting point included: an attempt that ends further from the equilibrium than
+    it began (a diverged Newton–Krylov run) is discarded and the next one starts again from the warm start."""
     if method not in METHODS:
         raise ModelError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
     validate_fundamentals(spec, fund)
@@ -169,12 +167,14 @@ def solve_static(spec: QuantSpec, fund: Fundamentals, lam_prev, guess: np.ndarra
     closed = fund.is_closed()
     u0 = initial_guess(spec, fund) if guess is None else np.asarray(guess, dtype=float)
     args = (spec, fund, lam_prev, closed)
-    attempts, u, sol, best = [], u0, None, np.inf
-    if method == "auto-guarded":
-        with np.errstate(all="ignore"):
+    attempts, u, sol = [], u0, None
+    with np.errstate(all="ignore"):
+        try:
             best = float(np.max(np.abs(_system(u0, *args))))   # _system maps non-finite residuals to 1e3
+        except (ArithmeticError, ValueError):   # the start cannot be evaluated: any point an attempt finds is better
+            best = np.inf
     auto = _AUTO_LARGE if u0.size >= LARGE else _AUTO
-    for name in (auto if method.startswith("auto") else (method,)):   # each attempt starts from the best so far
+    for name in (auto if method == "auto" else (method,)):   # each attempt starts from the best point so far
         with np.errstate(all="ignore"):
             try:
                 sol = optimize.root(_system, u, args=args, **_options(name, u.size))

@@ -23,9 +23,6 @@ from .spec import Fundamentals, ModelError, QuantSpec
 
 #: the size of the paper's distortion scenarios (Section 6: "reducing ξ_j by 10% or increasing τ̄_j by 10%")
 PAPER_DISTORTION_CHANGE = 0.10
-#: the static solver of Panel C's paths unless the caller names one: an altered period starts from the previous
-#: (unaltered) period's solution, and a diverged first attempt must not become the start of the next (docs §15)
-SCENARIO_METHOD = "auto-guarded"
 
 SpecChange = Callable[[QuantSpec], QuantSpec]
 FundamentalsChange = Callable[[Fundamentals, Fundamentals], Fundamentals]   # (period t's, period 1's) → new
@@ -153,11 +150,9 @@ def scenario_inputs(spec: QuantSpec | Sequence[QuantSpec], fundamentals: Fundame
 
 def run_scenario(spec, fundamentals, schedule: SubsidySchedule, scenario: Scenario, lam0=None,
                  heavy: Sequence[int] | None = None, discount: float = PAPER_DISCOUNT, **options) -> Counterfactual:
-    """The baseline and the counterfactual, both with the scenario's alteration during the policy (P5–P10);
-    static solves use ``SCENARIO_METHOD`` unless ``options`` name a ``method``."""
+    """The baseline and the counterfactual, both with the scenario's alteration during the policy (P5–P10)."""
     specs, funds = scenario_inputs(spec, fundamentals, schedule, scenario)
-    return counterfactual(specs, funds, schedule, lam0=lam0, heavy=heavy, discount=discount,
-                          **({"method": SCENARIO_METHOD} | options))
+    return counterfactual(specs, funds, schedule, lam0=lam0, heavy=heavy, discount=discount, **options)
 
 
 def gdp_row(name: str, label: str, result: Counterfactual) -> dict:
@@ -171,9 +166,7 @@ def run_scenarios(spec, fundamentals, schedule: SubsidySchedule, scenarios: Sequ
                   heavy: Sequence[int] | None = None, discount: float = PAPER_DISCOUNT, **options) -> list[dict]:
     """Table 3 Panel C: tidy rows {scenario, label, baseline_gdp_share, counterfactual_gdp_share, difference_pp}
     (steady-state heavy GDP shares; difference = baseline − counterfactual in percentage points, P10), the
-    unaltered economy first (scenario "base", Panel A's figure), then each scenario in order; every path is solved
-    with the same method (``SCENARIO_METHOD`` unless ``options`` name one)."""
-    options = {"method": SCENARIO_METHOD} | options
+    unaltered economy first (scenario "base", Panel A's figure), then each scenario in order."""
     base = counterfactual(spec, fundamentals, schedule, lam0=lam0, heavy=heavy, discount=discount, **options)
     rows = [gdp_row("base", "Baseline (no alteration)", base)]
     for sc in scenarios:
