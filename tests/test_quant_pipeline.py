@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from page_fixtures import new_app, open_page
 
 from models import quantitative as qm
-from workbench import exports, quant, services
+from workbench import bundle, exports, quant, services
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = quant.QuantSettings(links="truth", eta=1.25, delta=0.5, fixed={"kappa": 3.0})   # κ held: see docs/quantitative-calibration.md
@@ -188,3 +189,42 @@ def test_the_exports_page_lists_compares_and_exports_the_model_runs(with_counter
         assert table.iloc[:, 1:].values.tolist() == original.iloc[:, 1:].values.tolist()
         assert table.iloc[:, 0].tolist() == [{old: new}.get(r, r) for r in original.iloc[:, 0]]
         assert {"LATEX", "MD", "CSV", "XLSX", "HTML"} <= {b.label for b in at.get("download_button")}
+
+
+@pytest.mark.timeout(2400)   # the module's calibration, then the rebuild calibrates again (minutes each)
+def test_the_bundle_re_runs_the_model_runs(calibrated, tmp_path):
+    """rebuild.py re-runs a calibration and the counterfactual and policy runs made on it, and every number of
+    theirs matches (Panel C and the module's other runs are left out of the copy to keep the rebuild short)."""
+    path = tmp_path / "bundle.duckdb"
+    shutil.copy(calibrated[0], path)
+    db = services.open_database(path)
+    with db.transaction("test setup: keep only the calibration") as con:
+        con.execute("DELETE FROM model_runs WHERE model <> ?", [quant.CALIBRATION])
+    cf_id, _ = quant.run_counterfactuals(db, "tester", calibrated[1], scenarios=False)
+    policy_id, _ = quant.run_policy(db, "tester", calibrated[1], draws=4, seed=1, workers=1, grid=3)
+    out = tmp_path / "bundle.zip"
+    bundle.write_bundle(db, out)
+    folder = tmp_path / "clean"
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    runs = manifest["model_runs"]
+    assert [(r["run_id"], r["replayed"]) for r in runs] == [(calibrated[1], True), (cf_id, True), (policy_id, True)]
+    settings = json.loads((folder / runs[0]["settings_file"]).read_text())
+    stored = quant.load_calibration(db, calibrated[1])
+    assert (settings["eta"], settings["delta"], settings["fixed"]) == (stored.spec.eta, stored.spec.delta, {"kappa": 3.0})
+    assert [manifest["steps"][r["step"]][:2] for r in runs] == [["quant", "calibrate"], ["quant", "counterfactual"],
+                                                                 ["quant", "policy"]]
+    assert "seconds" not in runs[0]["numbers"] and "calibration_run_id" not in runs[1]["numbers"]
+    done = subprocess.run([sys.executable, "rebuild.py", "--workbench", str(ROOT)], cwd=folder,
+                          capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 model run(s): all match" in done.stdout
+
+    # the check can fail: a calibrated parameter changed in the manifest is caught
+    key = next(k for k in runs[0]["numbers"] if k.startswith("spec/kappa"))
+    runs[0]["numbers"][key] *= 1.001
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    check = subprocess.run([sys.executable, "rebuild.py", "--workbench", str(ROOT), "--check-only"], cwd=folder,
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert check.returncode == 1 and f"MISMATCH model run {calibrated[1]} (quant_calibration): {key}" in check.stdout
