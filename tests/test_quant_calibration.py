@@ -49,11 +49,10 @@ def case():
 
 @pytest.fixture(scope="module")
 def fitted(case):
-    """τ̄ held at its true value (the F^T–τ̄ ridge, docs §5): the other five are calibrated."""
+    """All six parameters calibrated from ±30 % starting values (docs §5)."""
     spec, _, data = case
     seen = []
-    result = cb.calibrate(spec, data, start=_start(), fixed={"tau_bar_heavy": TRUE["tau_bar_heavy"]},
-                          progress=lambda f, m: seen.append((f, m)))
+    result = cb.calibrate(spec, data, start=_start(), progress=lambda f, m: seen.append((f, m)))
     return result, seen
 
 
@@ -187,6 +186,45 @@ def test_a_different_normalization_is_met_exactly(case):
     _, funds, _ = cb.inner(cal, moved, RATE, None)
     level = math.exp(cb.log_level(funds[0].arrays(cal)["phi_min"], np.array(data.output_share[0])))
     assert level == pytest.approx(moved.productivity_level, rel=1e-10)
+
+
+def test_held_parameters_stay_at_their_values(case):
+    """``fixed=`` holds κ and τ̄ (here at the truth, the demo's use); the other four are recovered."""
+    spec, _, data = case
+    held = {"kappa": 2.0, "tau_bar_heavy": 0.2}
+    result = cb.calibrate(spec, data, start=_start(), fixed=held)
+    assert result.converged, result.message
+    assert result.spec.kappa == 2.0 and result.spec.tau_bar[0] == 0.2
+    for name, value in TRUE.items():
+        assert result.parameters[name] == pytest.approx(value, rel=1e-5), name
+
+
+def test_adoption_gaps_give_the_adopter_shares(case, fitted):
+    """(K7'): g = ln κ − ln x̃_T is positive exactly where λ > 0, and there the bounded-Pareto tail share at the
+    cutoff κ e^{−g} (Q2, recomputed here) is the model's λ."""
+    _, _, data = case
+    result, _ = fitted
+    spec, eqs = result.spec, result.path.equilibria[:3]
+    gaps = cb.adoption_gaps(spec, data, [eq.solution for eq in eqs], result.fundamentals, [eq.agg for eq in eqs])
+    lam = np.array([eq.adopter_share[:, 0] for eq in eqs])
+    assert gaps.shape == (3, N) and np.array_equal(gaps > 0, lam > 0)
+    k = spec.kappa ** -spec.theta
+    x = np.maximum(spec.kappa * np.exp(-gaps), 1.0)
+    assert np.allclose(np.where(gaps > 0, (x ** -spec.theta - k) / (1 - k), 0.0), lam, rtol=1e-10, atol=1e-14)
+
+
+def test_smoothed_share_of_regions_with_adoption():
+    """(K7'): exact whenever the count is right or the misplaced gaps lie beyond the band; in between a misplaced
+    region-period counts (1 + |g|/b)/2."""
+    b = cb.ADOPTION_BAND
+    right = np.array([[0.3, 0.01, -0.2], [0.5, -0.01, -2.0]])          # 3 of 6 adopt, as the data
+    assert cb.smoothed_regions_with_adoption(right, 0.5) == 0.5
+    far = np.array([[0.3, 0.25, 2 * b], [0.5, -0.01, -2.0]])           # one too many, all beyond the band
+    assert cb.smoothed_regions_with_adoption(far, 0.5) == pytest.approx(4 / 6, rel=1e-14)
+    near = np.array([[0.3, 0.25, b / 4], [0.5, -0.01, -2.0]])          # the marginal one within it
+    assert cb.smoothed_regions_with_adoption(near, 0.5) == pytest.approx((3 + (1 + 0.25) / 2) / 6, rel=1e-14)
+    short = np.array([[0.3, -b / 2, -0.2], [0.5, -0.3, -2.0]])         # one too few, within the band
+    assert cb.smoothed_regions_with_adoption(short, 0.5) == pytest.approx((3 - (1 + 0.5) / 2) / 6, rel=1e-14)
 
 
 def test_max_evaluations_one_reports_non_convergence(case):

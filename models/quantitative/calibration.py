@@ -8,8 +8,9 @@ intensities, the producer price index, and real GDP growth (period 1: the unit o
 normalization) (K1–K4, K9, K10); import shares are implied by these under Cobb–Douglas demand and balanced trade
 and are reported, not imposed (docs §2). The inner
 problem solves, period by period, the static equilibrium and the fundamentals jointly (one square system, K5,
-Newton–chord); the outer problem is ``scipy.optimize.least_squares`` on transformed parameters (K8), in two
-stages. Pure numpy/scipy: no streamlit, no storage."""
+Newton–chord); the outer problem is ``scipy.optimize.least_squares`` on transformed parameters (K8), with the
+step moment (share of regions with adoption) smoothed where it misses (K7'). Pure numpy/scipy: no streamlit, no
+storage."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ from .spec import Fundamentals, ModelError, QuantSpec, SolverError
 log = logging.getLogger(__name__)
 PARAMETERS = ("fixed_adoption", "fixed_export_light", "fixed_export_heavy", "kappa", "tau_bar_heavy",
               "subsidy_rate")
-ADOPTION_BAND = 1e-3      # b in (K7): regions with 0 < λ < b count partially in the smoothed moment
+ADOPTION_BAND = 0.1       # b in (K7'): a misplaced region-period within b (log productivity) of its adoption
+                          # cutoff counts partially in the smoothed moment
+UNBOUNDED = 1e12          # a Pareto upper bound beyond every cutoff (the unclipped adoption cutoff, K7')
 INNER_TOL = 1e-11         # joint system (K5), largest absolute log residual accepted
 POLISH_TOL = 1e-13        # Newton–chord steps continue to here while they halve the residual (outer FD noise)
 CONSTRAINT_TOL = 1e-8     # the constraints at the result (relative)
@@ -276,11 +279,18 @@ class _Targets:
     log_gdp_base: float    # ln(Σ VA_1 / PPI_1) of the model's own period 1 (used from period 2 on)
 
 
+def _prices(u: np.ndarray, n: int, j: int):
+    """(w, P, E) from u = (ln w, ln P, ln E, …): a static equilibrium's solution or the start of v (K5)."""
+    k = n + 2 * n * j
+    with np.errstate(over="ignore"):                 # a wild trial step: infinite values, caught as residuals
+        return np.exp(u[:n]), np.exp(u[n:n + n * j].reshape(n, j)), np.exp(u[n + n * j:k].reshape(n, j))
+
+
 def _split(v: np.ndarray, n: int, j: int):
     """(w, P, E, φ^min, P^f (J,), D^x) from v = (ln w, ln P, ln E, ln φ^min, ln P^f, ln D^x), P^f common (K3)."""
     k = n + 2 * n * j
-    with np.errstate(over="ignore"):                 # a wild trial step: infinite values, caught as residuals
-        w, P, E = np.exp(v[:n]), np.exp(v[n:n + n * j].reshape(n, j)), np.exp(v[n + n * j:k].reshape(n, j))
+    w, P, E = _prices(v, n, j)
+    with np.errstate(over="ignore"):
         phi = np.exp(v[k:k + n * j].reshape(n, j))
         pf, dx = np.full(j, np.exp(v[k + n * j])), np.exp(v[k + n * j + 1:])
     return w, P, E, phi, pf, dx
@@ -549,33 +559,70 @@ def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None
 # Moments
 
 
-def _smoothstep(z: np.ndarray) -> np.ndarray:
-    z = np.clip(z, 0.0, 1.0)
-    return z * z * (3 - 2 * z)
-
-
-def model_moments(spec: QuantSpec, aggs: Sequence[Aggregates], light: int, smooth: bool = False) -> dict:
+def model_moments(spec: QuantSpec, aggs: Sequence[Aggregates], light: int) -> dict:
     """The seven model moments (K7) from the calibration periods' aggregates: mean over regions of λ_n,heavy
     per period; firm-weighted national exporter shares Σ_n M χ / Σ_n M (light, heavy), averaged over periods;
-    the share of regions with λ_n,heavy > 0, averaged over periods (``smooth``: each region counts
-    S(λ/b) = 3z² − 2z³, z = min(λ/b, 1), b = ADOPTION_BAND, instead of 1[λ > 0]); heavy manufacturing's
-    sales-weighted output wedge Σ_n W / Σ_n R in period 1."""
+    the share of regions with λ_n,heavy > 0, averaged over periods; heavy manufacturing's sales-weighted output
+    wedge Σ_n W / Σ_n R in period 1."""
     heavy = heavy_sector(spec)
     mass = spec.arrays()["mass"]
     lam = np.array([g.adopter_share[:, heavy] for g in aggs])
 
     def exporters(k):
         return float(np.mean([(mass[:, k] * g.exporter_share[:, k]).sum() / mass[:, k].sum() for g in aggs]))
-    with_adoption = _smoothstep(lam / ADOPTION_BAND) if smooth else (lam > 0).astype(float)
     first = aggs[0]
     return {"adopter_share": lam.mean(axis=1), "exporter_share_light": exporters(light),
-            "exporter_share_heavy": exporters(heavy), "regions_with_adoption": float(with_adoption.mean()),
+            "exporter_share_heavy": exporters(heavy), "regions_with_adoption": float((lam > 0).mean()),
             "tax_rate": float(first.wedge[:, heavy].sum() / first.sales[:, heavy].sum())}
+
+
+def adoption_gaps(spec: QuantSpec, data: CalibrationData, solutions: Sequence[np.ndarray],
+                  funds: Sequence[Fundamentals], aggs: Sequence[Aggregates]) -> np.ndarray:
+    """(T, N) g_nt = ln κ − ln x̃_T,nt: the log distance of heavy's best firm (x = κ) above the adoption cutoff
+    x̃_T of (Q11) not clipped at κ (K7'); region n has adopters in period t iff g_nt > 0; ε g_nt = ln(v_best/v_T)
+    in the units of (Q10), the best firm's gain from adoption over its cost where adoption is decided alone.
+    x̃_T is (Q11) re-evaluated at each period's solution (``solutions``: vectors starting with ln w, ln P, ln E)
+    with the support's upper bound lifted to ``UNBOUNDED`` (the cutoff does not depend on κ)."""
+    heavy, n, j = heavy_sector(spec), spec.n_regions, spec.n_sectors
+    wide = replace(spec, kappa=UNBOUNDED)
+    lam = np.array(data.lam0, float)
+    out = []
+    for u, fund, agg in zip(solutions, funds, aggs):
+        w, P, E = _prices(u, n, j)
+        with np.errstate(all="ignore"):
+            cutoff = evaluate(wide, fund, lam, w, P, E).x_adopt[:, heavy]
+        out.append(math.log(spec.kappa) - np.log(cutoff))
+        lam = agg.adopter_share
+    return np.array(out)
+
+
+def smoothed_regions_with_adoption(gaps: np.ndarray, target: float) -> float:
+    """(K7'): the share of region-periods with adoption as the search sees it. With c = the data's count
+    round(target·NT) and the gaps sorted g_(1) ≥ … ≥ g_(NT), the c largest should be positive and the rest not;
+    a misplaced region-period (one of the c largest with g ≤ 0, or one of the rest with g > 0) counts
+    h(g) = (1 + min(|g|/b, 1))/2 instead of 1, b = ``ADOPTION_BAND``: (c + Σ_{i>c, g>0} h − Σ_{i≤c, g≤0} h)/NT.
+    It equals the exact share whenever the count is right (so the data's own Θ is still an exact fit) or every
+    misplaced gap lies beyond b; within b it moves with the gap (slope 1/2b), and its jump of 1/2 at the cutoff
+    keeps the minimum off the wrong side."""
+    g = np.sort(gaps.ravel())[::-1]
+    c = int(round(target * g.size))
+    excess, missing = g[c:][g[c:] > 0], g[:c][g[:c] <= 0]
+    h = [(1 + np.minimum(np.abs(x) / ADOPTION_BAND, 1)) / 2 for x in (excess, missing)]
+    return float((c + h[0].sum() - h[1].sum()) / g.size)
 
 
 def _moment_vector(m: dict) -> np.ndarray:
     return np.concatenate([np.asarray(m["adopter_share"], float), [m["exporter_share_light"],
                            m["exporter_share_heavy"], m["regions_with_adoption"], m["tax_rate"]]])
+
+
+def search_moments(spec: QuantSpec, data: CalibrationData, sols: Sequence, funds: Sequence[Fundamentals],
+                   aggs: Sequence[Aggregates]) -> np.ndarray:
+    """The moment vector the search fits (K6): (K7) with the share of regions with adoption smoothed (K7')."""
+    m = _moment_vector(model_moments(spec, aggs, int(data.light_sector)))
+    gaps = adoption_gaps(spec, data, [v for v, _ in sols], funds, aggs)
+    m[len(data.years) + 2] = smoothed_regions_with_adoption(gaps, data.regions_with_adoption)
+    return m
 
 
 def data_moments(data: CalibrationData) -> dict:
@@ -659,14 +706,13 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     fundamentals pinned by the imposed conditions (K1, K2, K4, K9, K10) in every evaluation
     (docs/quantitative-calibration.md).
 
-    ``least_squares`` (trust-region reflective) on x (K8) and the relative moment deviations (K6) with the
-    smoothed regions-with-adoption moment (K7), within x0 ± ``SEARCH_BOX``; ``max_evaluations`` bounds its
-    function evaluations (the finite-difference Jacobian's are counted in ``evaluations`` but not in the bound);
-    ``tol`` is its xtol, ftol and gtol. ``fixed`` holds some of the six parameters at given values (not searched;
-    docs §5). ``converged`` is False (with the reason) when least_squares stops for
-    any other reason, ends on the search box, or the result's imposed conditions miss 1e−8; the message also
-    names any direction in which the moments do not move (a ridge). SolverError when no fundamentals exist at
-    the starting values."""
+    ``least_squares`` (trust-region reflective) on x (K8) and the relative moment deviations (K6), the share of
+    regions with adoption smoothed where it misses (K7'), within x0 ± ``SEARCH_BOX``; ``max_evaluations`` bounds
+    its function evaluations (the finite-difference Jacobian's are counted in ``evaluations`` but not in the
+    bound); ``tol`` is its xtol, ftol and gtol. ``fixed`` holds some of the six parameters at given values (not
+    searched; docs §5). ``converged`` is False (with the reason) when least_squares stops for any other reason,
+    ends on the search box, or the result's imposed conditions miss 1e−8; the message also names any direction
+    in which the moments do not move (a ridge). SolverError when no fundamentals exist at the starting values."""
     clock = time.perf_counter()
     validate_data(spec, data)
     light = int(data.light_sector)
@@ -680,7 +726,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     budget = max_evaluations * (len(free) + 1)
     x_full = to_unconstrained(values0)
 
-    def residual(xf: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    def residual(xf: np.ndarray) -> np.ndarray:
         x = x_full.copy()
         x[free] = xf
         values = from_unconstrained(x)
@@ -688,13 +734,13 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         state["count"] += 1
         log.debug("evaluation %d at %s", state["count"], {k: round(v, 6) for k, v in values.items()})
         try:
-            sols, _, aggs = inner(cal, data, values["subsidy_rate"], state["warm"])
+            sols, funds, aggs = inner(cal, data, values["subsidy_rate"], state["warm"])
         except SolverError:
             if state["warm"] is None:
                 raise
             state["failed"] += 1
-            return np.full(int(keep.sum()), 10.0)  # no fundamentals here: a large deviation steers back
-        r = (_moment_vector(model_moments(cal, aggs, light, smooth=True)) / target - 1)[keep]
+            return np.full(target.size, 10.0)      # no fundamentals here: a large deviation steers back
+        r = search_moments(cal, data, sols, funds, aggs) / target - 1
         if float(r @ r) <= state["best"]:              # warm starts from the best point so far (the current
             state["warm"], state["best"] = sols, float(r @ r)   # iterate): no drifting along rejected trials
         if progress is not None:
@@ -703,22 +749,11 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         return r
 
     x0 = x_full[free]
-    every = np.ones(target.size, dtype=bool)
-    residual(x0, every)                            # cold start; raises SolverError if nothing solves
+    residual(x0)                                   # cold start; raises SolverError if nothing solves
     first = state["warm"]                          # the starting point's solution: a second start for the check
     box = (x0 - SEARCH_BOX, x0 + SEARCH_BOX)
-    # stage 1 without the step moment ρ (its smoothed walls trap the search one region short), stage 2 with all
-    without_rho = every.copy()
-    without_rho[len(data.years) + 2] = False
-    fit, used = None, 0
-    for keep in (without_rho, every):
-        state["best"] = math.inf
-        start_x = x0 if fit is None else fit.x
-        fit = optimize.least_squares(residual, start_x, args=(keep,), method="trf", bounds=box, diff_step=DIFF_STEP,
-                                     xtol=tol, ftol=tol, gtol=tol, max_nfev=max(1, max_evaluations - used))
-        used += fit.nfev
-        if fit.status == 0:                        # the evaluation budget is spent
-            break
+    fit = optimize.least_squares(residual, x0, method="trf", bounds=box, diff_step=DIFF_STEP, xtol=tol, ftol=tol,
+                                 gtol=tol, max_nfev=max_evaluations)
     x = x_full.copy()
     x[free] = fit.x
     values = from_unconstrained(x)
@@ -742,13 +777,13 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         notes.append(f"the inner problem (K5) has more than one solution at the result: from a cold start the "
                      f"moments differ by up to {gap:.1e} (relative)")
     rho = len(data.years) + 2
-    smooth = _moment_vector(model_moments(cal, aggs, light, smooth=True))
+    smooth = search_moments(cal, data, sols, funds, aggs)
     exact = _moment_vector(model_moments(cal, aggs, light))
     jac = np.asarray(fit.jac)
-    if (jac.shape[0] == target.size and abs(exact[rho] / target[rho] - 1) > 1e-9 and np.all(jac[rho] == 0)
-            and smooth[rho] == exact[rho]):
+    if abs(exact[rho] / target[rho] - 1) > 1e-9 and np.all(jac[rho] == 0) and smooth[rho] == exact[rho]:
         notes.append("the share of regions with adoption misses its target and does not move locally (a step "
-                     "moment, K7): the search cannot reach it from here; try other starting values for κ")
+                     "moment; every misplaced region-period is beyond the band of K7'): the search cannot reach "
+                     "it from here; try other starting values for κ")
     if np.any(fit.active_mask != 0):
         notes.append(f"the search ended on its box (x0 ± {SEARCH_BOX:g} in K8): start closer")
     first_equilibrium = sols[0][0][:spec.n_regions * (1 + 2 * spec.n_sectors)]   # (ln w, ln P, ln E) of period 1
