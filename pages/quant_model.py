@@ -57,9 +57,11 @@ with st.expander("Settings", expanded=True), st.form(keys.QUANT_FORM, border=Fal
     links = far.radio("Links of contracts to firms", sources, horizontal=True, key=keys.QUANT_LINKS,
                       index=0 if linkage_run is not None or not demo else sources.index("truth"))
     left, mid, _, _ = st.columns(4)
-    hold = left.toggle("Hold κ at a value", key=keys.QUANT_HOLD_KAPPA,
-                       help="when the share of regions with adoption cannot be matched (a step moment), hold the "
-                            "Pareto upper bound and calibrate the other five parameters")
+    hold = left.toggle("Hold κ at a value", value=demo, key=keys.QUANT_HOLD_KAPPA,
+                       help="hold the Pareto upper bound and calibrate the other five parameters when the share of "
+                            "regions with adoption cannot be matched together with the adopter shares — as on the "
+                            "demo, whose regions without adopters are small-sample zeros (on by default there; "
+                            "docs/quantitative-calibration.md §5)")
     kappa = mid.number_input("κ", 1.05, 100.0, 3.0, step=0.1, key=keys.QUANT_KAPPA)
     check, calibrate_button = st.columns([1, 5])
     check.form_submit_button("Check inputs", key=keys.QUANT_CHECK_BUTTON,

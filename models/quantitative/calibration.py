@@ -744,8 +744,9 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         if float(r @ r) <= state["best"]:              # warm starts from the best point so far (the current
             state["warm"], state["best"] = sols, float(r @ r)   # iterate): no drifting along rejected trials
         if progress is not None:
-            progress(min(state["count"] / budget, 0.99),
-                     f"evaluation {state['count']}: objective {float(r @ r):.3e}")
+            progress(min(state["count"] / budget, 0.99),   # the bar is the budget used; the search usually stops early
+                     f"evaluation {state['count']} of at most {budget}: objective {float(r @ r):.3e}, "
+                     f"best so far {state['best']:.3e}")
         return r
 
     x0 = x_full[free]
