@@ -225,8 +225,7 @@ def _model_runs(db: Database, files: dict[str, bytes], steps: list[list[str]], l
     calibration whose data the bundle rebuilds re-run (``quant calibrate --settings-json``), followed by the
     counterfactual and policy runs made on it (which then find it as the newest calibration); manifest entries
     in replay order, then the runs not replayed."""
-    runs = pd.concat([quant.stored_runs(db, m).assign(model=m) for m in quant.MODELS], ignore_index=True)
-    runs = runs.sort_values("run_id", ignore_index=True)
+    runs = quant.all_runs(db)
     replayed, skipped = [], []
     for _, cal in runs[runs["model"] == quant.CALIBRATION].iterrows():
         run_id = int(cal["run_id"])

@@ -329,6 +329,12 @@ def stored_runs(db: Database, model: str) -> pd.DataFrame:
     return frame
 
 
+def all_runs(db: Database) -> pd.DataFrame:
+    """Every stored run of every model in the order stored (run_id ascending), with its ``model``."""
+    runs = [stored_runs(db, model).assign(model=model) for model in MODELS]
+    return pd.concat(runs, ignore_index=True).sort_values("run_id", ignore_index=True)
+
+
 @dataclass(frozen=True)
 class StoredCalibration:
     """A stored calibration rebuilt: the calibrated economy, its baseline policy and what it was fitted to."""

@@ -54,8 +54,7 @@ def main() -> int:
 
     db = services.open_database(args.db)
     rebuilt = exports.stored_results(db).sort_values("estimate_id")
-    runs = [row for model in quant.MODELS for _, row in quant.stored_runs(db, model).assign(model=model).iterrows()]
-    rebuilt_runs = sorted(runs, key=lambda row: int(row["run_id"]))   # replayed in the manifest's order
+    rebuilt_runs = [row for _, row in quant.all_runs(db).iterrows()]   # replayed in the manifest's order
     replayed = [r for r in manifest["results"] if r["replayed"]]
     replayed_runs = [r for r in manifest.get("model_runs", []) if r["replayed"]]
     if len(rebuilt) != len(replayed) or len(rebuilt_runs) != len(replayed_runs):
