@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from scipy import linalg
 
 from models import quantitative as qm
 from models.quantitative import calibration as cb
@@ -283,3 +284,55 @@ def test_transforms_round_trip():
     x = cb.to_unconstrained(TRUE)
     back = cb.from_unconstrained(x)
     assert all(back[k] == pytest.approx(v, rel=1e-14) for k, v in TRUE.items())
+
+
+def _stale_system(seed: int = 3, n: int = 40):
+    """A mildly non-linear square system f(v) = A v + 0.1 tanh(v) − b with root v*, and the LU of A + 0.25 E, a
+    Jacobian off by enough that plain chord steps do not halve the residual."""
+    rng = np.random.default_rng(seed)
+    a = np.eye(n) * 4 + rng.normal(scale=0.3, size=(n, n))
+    root = rng.normal(size=n)
+    b = a @ root + 0.1 * np.tanh(root)
+
+    def fun(v):
+        return a @ v + 0.1 * np.tanh(v) - b
+    stale = linalg.lu_factor(a + 0.25 * rng.normal(size=(n, n)))
+    return fun, stale, root
+
+
+def test_broyden_update_meets_the_secant_condition():
+    _, lu, _ = _stale_system()
+    rng = np.random.default_rng(0)
+    updates = []
+    for _ in range(3):                               # H⁺ y = s for the newest pair, whatever came before
+        s, y = rng.normal(size=40), rng.normal(size=40)
+        cb._broyden_update(lu, updates, s, y)
+        np.testing.assert_allclose(cb._broyden_solve(lu, updates, y), s, rtol=1e-10, atol=1e-12)
+    assert len(updates) == 3
+
+
+def test_newton_converges_from_a_stale_jacobian_without_refactorising():
+    fun, lu, root = _stale_system()
+    v0 = root + 0.5
+    chord = linalg.lu_solve(lu, -fun(v0))         # the stale Jacobian's first step does not halve the residual,
+    assert np.max(np.abs(fun(v0 + chord))) > 0.5 * np.max(np.abs(fun(v0)))   # so chord alone would refactorise
+    v, worst, kept = cb._newton(fun, v0, lu, refreshes=0)
+    assert worst < cb.POLISH_TOL
+    np.testing.assert_allclose(v, root, atol=1e-12)
+    assert kept is lu                                # the factorisation handed on is the stale one, not updated
+
+
+def test_continuation_in_parameters_reaches_the_cold_start_solution(case):
+    """The uniqueness check's second start (docs §4): the starting point's solution continued in Θ to the truth
+    gives the fundamentals a cold start gives there, and the data's moments."""
+    spec, _, data = case
+    x_start, x_true = cb.to_unconstrained(cb.parameters_of(spec, _start(), data)), cb.to_unconstrained(TRUE)
+    at_start = cb.from_unconstrained(x_start)
+    sols, _, _ = cb.inner(cb.calibrated_spec(spec, at_start, LIGHT), data, at_start["subsidy_rate"], None)
+    _, continued, aggs = cb.continue_in_parameters(spec, data, LIGHT, x_start, x_true, sols)
+    truth = cb.calibrated_spec(spec, TRUE, LIGHT)
+    _, cold, _ = cb.inner(truth, data, RATE, None)
+    for a, b in zip(continued, cold):
+        np.testing.assert_allclose(a.phi_min, b.phi_min, rtol=1e-8)
+    np.testing.assert_allclose(cb._moment_vector(cb.model_moments(truth, aggs, LIGHT)),
+                               cb._moment_vector(cb.data_moments(data)), rtol=1e-8)

@@ -384,13 +384,33 @@ def _jacobian(fun, v: np.ndarray, f0: np.ndarray) -> np.ndarray:
     return cols
 
 
-def _newton(fun, v: np.ndarray, lu, refreshes: int = 4, max_steps: int = 80):
-    """Newton–chord on (K5): steps with a factorised Jacobian ``lu`` (an earlier one, when given: the chord
-    method), refreshed at the current point when a step does not halve the largest residual, with step halving
-    after a fresh factorisation; stops below ``POLISH_TOL``, or below ``INNER_TOL`` once steps stop halving the
-    residual; returns (v, largest |residual|, lu)."""
+def _broyden_solve(lu, updates: list, rhs: np.ndarray) -> np.ndarray:
+    """H r with H = (I + u_k s_kᵀ)…(I + u_1 s_1ᵀ) J₀⁻¹: the factorised Jacobian J₀ and the good-Broyden
+    rank-one corrections (u, s) of the inverse made since it was factorised (Dennis & Schnabel 1996, §8.3)."""
+    z = linalg.lu_solve(lu, rhs, check_finite=False)
+    for u, s in updates:
+        z = z + u * (s @ z)
+    return z
+
+
+def _broyden_update(lu, updates: list, s: np.ndarray, y: np.ndarray) -> None:
+    """Append the good-Broyden correction for the step s and residual change y:
+    H⁺ = H + (s − H y) sᵀH / (sᵀ H y), i.e. u = (s − H y)/(sᵀ H y) (skipped when sᵀ H y is ≈ 0)."""
+    hy = _broyden_solve(lu, updates, y)
+    denom = float(s @ hy)
+    if abs(denom) > 1e-12 * float(s @ s) and np.all(np.isfinite(hy)):
+        updates.append(((s - hy) / denom, s))
+
+
+def _newton(fun, v: np.ndarray, lu, refreshes: int = 4, max_steps: int = 120):
+    """Newton–chord–Broyden on (K5): steps with a factorised Jacobian ``lu`` (an earlier one, when given: the
+    chord method) corrected by good-Broyden rank-one updates after every accepted step; the Jacobian is
+    refactorised at the current point when a step does not lower the largest residual (at most ``refreshes``
+    times), with step halving after a fresh factorisation; stops below ``POLISH_TOL``, or below ``INNER_TOL`` once
+    steps stop halving the residual; returns (v, largest |residual|, lu) with lu the last factorisation (without
+    the updates: the next call's chord start)."""
     f = fun(v)
-    best, fresh = float(np.max(np.abs(f))), False
+    best, fresh, updates = float(np.max(np.abs(f))), False, []
     for _ in range(max_steps):
         if best < POLISH_TOL:
             break
@@ -403,8 +423,8 @@ def _newton(fun, v: np.ndarray, lu, refreshes: int = 4, max_steps: int = 80):
                 break
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", linalg.LinAlgWarning)   # singular: caught below as a bad step
-                lu, fresh, refreshes = linalg.lu_factor(jac, check_finite=False), True, refreshes - 1
-        step = linalg.lu_solve(lu, -f, check_finite=False)
+                lu, fresh, refreshes, updates = linalg.lu_factor(jac, check_finite=False), True, refreshes - 1, []
+        step = -_broyden_solve(lu, updates, f)
         if not np.all(np.isfinite(step)):
             break
         for damping in ((1.0, 0.5, 0.25, 0.125) if fresh else (1.0,)):
@@ -414,27 +434,31 @@ def _newton(fun, v: np.ndarray, lu, refreshes: int = 4, max_steps: int = 80):
             if worst < 0.5 * best or (fresh and worst < best):
                 break
         if worst < best:
+            _broyden_update(lu, updates, trial - v, f_trial - f)
             v, f = trial, f_trial
-        if not worst < 0.5 * best:                    # slow or no progress: refactorise here (or give up)
+        if not worst < 0.5 * best:                    # slow progress: go on with the updates; none: refactorise
             if (fresh and not worst < best) or min(best, worst) < INNER_TOL:
                 break
-            lu, fresh = None, False
-        else:
-            fresh = False
+            if not worst < best:
+                lu = None
+        fresh = False
         best = min(best, worst)
     return v, best, lu
 
 
-def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None):
-    """Solve (K5) from v0: Newton–chord (reusing ``lu``, a factorised Jacobian from an earlier solve, when given),
-    then MINPACK hybr, Levenberg–Marquardt and Newton–Krylov as fallbacks; returns (v, largest |residual|,
-    attempts, lu)."""
+def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None, newton: bool = True):
+    """Solve (K5) from v0: Newton–chord (reusing ``lu``, a factorised Jacobian from an earlier solve, when given;
+    skipped with ``newton=False``, when it has already failed from v0), then MINPACK hybr, Levenberg–Marquardt and
+    Newton–Krylov as fallbacks; returns (v, largest |residual|, attempts, lu)."""
     args = (spec, lam_prev, subsidy, tg)
 
     def fun(v):
         return _joint_system(v, *args)
-    v, best, lu = _newton(fun, v0, lu)
-    notes = [f"newton: {best:.3g}"]
+    if newton:
+        v, best, lu = _newton(fun, v0, lu)
+        notes = [f"newton: {best:.3g}"]
+    else:
+        v, best, notes = v0, float(np.max(np.abs(fun(v0)))), []
     for name in ("hybr", "lm", "krylov"):
         if best < INNER_TOL:
             break
@@ -456,38 +480,54 @@ def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None)
 
 
 def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg: _Targets,
-                 warm: tuple | None) -> tuple[np.ndarray, object]:
-    """One period's inner problem (K5): the joint (equilibrium, fundamentals) vector meeting every condition,
-    warm-started from ``warm`` = (a previous solution, its factorised Jacobian) or cold-started by
-    :func:`_fixed_point`; SolverError if neither reaches ``INNER_TOL``. Returns (v, factorised Jacobian)."""
+                 starts: Sequence[tuple] = (), newton_only: bool = False) -> tuple[np.ndarray, object]:
+    """One period's inner problem (K5): the joint (equilibrium, fundamentals) vector meeting every condition.
+    Cheapest first: Newton from each of ``starts`` = (a previous solution, its factorised Jacobian) in turn; a
+    cold start by :func:`_fixed_point` (from the fundamentals of the best point so far, if any) and
+    :func:`_solve_joint`; the fallbacks of :func:`_solve_joint` from the best warm point; :func:`_continuation`
+    from the fixed point (none of these with ``newton_only``). SolverError if none reaches ``INNER_TOL``. Returns
+    (v, factorised Jacobian)."""
     n, j = spec.n_regions, spec.n_sectors
-    notes = []
-    if warm is not None:
-        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, warm[0], warm[1])
+    notes, warm, warm_worst = [], None, math.inf       # warm: the best point Newton reached from the starts
+    for start in starts:
+        v, worst, lu = _newton(lambda x: _joint_system(x, spec, lam_prev, subsidy, tg), start[0], start[1])
         if worst < INNER_TOL:
             return v, lu
-        notes.append(f"warm start ({note})")
-        _, _, _, phi, pf, dx = _split(warm[0], n, j)
+        notes.append(f"warm start (newton: {worst:.3g})")
+        if worst < warm_worst:
+            warm, warm_worst = v, worst
+    if newton_only:
+        raise SolverError(f"Newton did not solve (K5) from the warm start(s): {'; '.join(notes)}")
+    if warm is not None:
+        _, _, _, phi, pf, dx = _split(warm, n, j)
     else:
         phi, pf, dx = np.full((n, j), math.exp(tg.log_phi)), np.ones(j), np.full(j, 0.3)
     try:
-        phi, pf, dx, u = _fixed_point(spec, lam_prev, subsidy, tg, phi, pf, dx, FIXED_POINT_STEPS)
+        cold = _fixed_point(spec, lam_prev, subsidy, tg, phi, pf, dx, FIXED_POINT_STEPS)
     except (SolverError, ModelError, ZeroDivisionError) as err:   # no static equilibrium, or diverged fundamentals
-        raise SolverError(f"the fundamentals could not be found: {err}") from err
-    v0 = np.concatenate([u, np.log(phi).ravel(), [math.log(pf[0])], np.log(dx)])
-    v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, v0)
-    if worst < INNER_TOL:
-        return v, lu
-    notes.append(f"cold start ({note})")
-    try:
-        v, worst, note, lu = _continuation(spec, lam_prev, subsidy, tg, phi, pf, dx, u)
-    except (SolverError, ModelError, ZeroDivisionError) as err:
-        worst, note = math.inf, str(err)
-    if worst < INNER_TOL:
-        return v, lu
-    notes.append(f"continuation ({note})")
-    raise SolverError(f"no fundamentals meet the constraints at these parameters: the largest residual of the "
-                      f"joint system (K5) is {worst:.3g} (tried {'; '.join(notes)})")
+        cold = None
+        notes.append(f"cold start (the fundamentals could not be found: {err})")
+    if cold is not None:
+        phi, pf, dx, u = cold
+        v0 = np.concatenate([u, np.log(phi).ravel(), [math.log(pf[0])], np.log(dx)])
+        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, v0)
+        if worst < INNER_TOL:
+            return v, lu
+        notes.append(f"cold start ({note})")
+    if warm is not None:
+        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, warm, newton=False)
+        if worst < INNER_TOL:
+            return v, lu
+        notes.append(f"warm start's fallbacks ({note})")
+    if cold is not None:
+        try:
+            v, worst, note, lu = _continuation(spec, lam_prev, subsidy, tg, *cold)
+        except (SolverError, ModelError, ZeroDivisionError) as err:
+            worst, note = math.inf, str(err)
+        if worst < INNER_TOL:
+            return v, lu
+        notes.append(f"continuation ({note})")
+    raise SolverError(f"no fundamentals meet the constraints at these parameters (tried {'; '.join(notes)})")
 
 
 def _continuation(spec, lam_prev, subsidy, tg: _Targets, phi, pf, dx, guess, min_step: float = 1 / 256):
@@ -531,18 +571,19 @@ def _targets(data: CalibrationData, t: int, log_gdp_base: float = 0.0) -> _Targe
                     log_phi=math.log(data.productivity_level))
 
 
-def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None) -> tuple[list, list, list]:
+def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None,
+          newton_only: bool = False) -> tuple[list, list, list]:
     """The fundamentals of every calibration period given Θ (K5), in order t = 1..T with λ_{t−1} the model's
     own (λ_0 the data's): ((joint solution, factorised Jacobian) per period — the next call's warm start —,
-    fundamentals, aggregates). Without ``warm``, period t ≥ 2 starts from period t − 1's solution."""
+    fundamentals, aggregates). Period t starts from ``warm[t]`` (if given), then from period t − 1's solution."""
     n, j = spec.n_regions, spec.n_sectors
     subsidies = subsidy_schedule(spec, rate, data.subsidized_regions, data.policy_periods, len(data.years))
     lam = np.array(data.lam0, float)
     sols, funds, aggs, base = [], [], [], 0.0
     for t in range(len(data.years)):
         tg = _targets(data, t, base)
-        start = warm[t] if warm is not None else sols[-1] if sols else None   # else the previous period's solution
-        v, lu = solve_period(spec, lam, subsidies[t], tg, start)
+        starts = ([warm[t]] if warm is not None else []) + sols[-1:]
+        v, lu = solve_period(spec, lam, subsidies[t], tg, starts, newton_only)
         w, P, E, phi, pf, dx = _split(v, n, j)
         fund = _fundamentals(phi, pf, dx, tg.tariff, subsidies[t])
         agg = evaluate(spec, fund, lam, w, P, E)
@@ -749,7 +790,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
                      f"best so far {state['best']:.3e}")
         return r
 
-    x0 = x_full[free]
+    x0, x_full_start = x_full[free], x_full.copy()
     residual(x0)                                   # cold start; raises SolverError if nothing solves
     first = state["warm"]                          # the starting point's solution: a second start for the check
     box = (x0 - SEARCH_BOX, x0 + SEARCH_BOX)
@@ -765,9 +806,11 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
         notes.append(f"{state['failed']} trial point(s) of the search had no fundamentals meeting the constraints "
                      f"(K5) and counted as bad points (deviations of 10)")
     gap = math.inf
-    for label, other in (("a cold start", None), ("the starting point's solution", first)):
+    for label, solve in (("a cold start", lambda: inner(cal, data, values["subsidy_rate"], None)),
+                         ("the starting point's solution, continued in Θ",
+                          lambda: continue_in_parameters(spec, data, light, x_full_start, x, first))):
         try:                                        # the same Θ from another start: the same fundamentals?
-            _, _, again = inner(cal, data, values["subsidy_rate"], other)
+            _, _, again = solve()
         except SolverError as err:
             notes.append(f"the check from {label} failed at the result ({err})")
             continue
@@ -793,6 +836,30 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     if progress is not None:
         progress(1.0, result.message)
     return result
+
+
+def continue_in_parameters(spec: QuantSpec, data: CalibrationData, light: int, x_from: np.ndarray,
+                           x_to: np.ndarray, sols: list, step: float = 0.25, min_step: float = 1 / 256):
+    """The inner problem (K5) at x_to, reached from its solution ``sols`` at x_from along the straight line in
+    (K8): x_τ = (1 − τ) x_from + τ x_to, τ rising in steps (each warm-started from the last) that halve when a
+    step fails (Newton alone: a failed step is cheap) and double after a success, down to ``min_step``, where the
+    step is solved with every fallback of :func:`solve_period`. Returns :func:`inner`'s (solutions, fundamentals,
+    aggregates) at x_to; SolverError when a step of ``min_step`` fails."""
+    tau, largest = 0.0, step
+    while tau < 1:
+        nxt = min(1.0, tau + step)
+        values = from_unconstrained((1 - nxt) * x_from + nxt * x_to)
+        cal = calibrated_spec(spec, values, light)
+        try:
+            solved = inner(cal, data, values["subsidy_rate"], sols, newton_only=True)
+        except SolverError:
+            if step / 2 >= min_step:
+                step /= 2
+                continue
+            solved = inner(cal, data, values["subsidy_rate"], sols)   # the smallest step: every fallback
+        log.debug("continuation in Θ: τ = %.4g solved", nxt)
+        sols, tau, step = solved[0], nxt, min(2 * step, largest)
+    return solved
 
 
 def _identification(fit, names: list[str]) -> list[str]:
