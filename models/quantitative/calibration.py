@@ -8,9 +8,9 @@ intensities, the producer price index, and real GDP growth (period 1: the unit o
 normalization) (K1–K4, K9, K10); import shares are implied by these under Cobb–Douglas demand and balanced trade
 and are reported, not imposed (docs §2). The inner
 problem solves, period by period, the static equilibrium and the fundamentals jointly (one square system, K5,
-Newton–chord); the outer problem is ``scipy.optimize.least_squares`` on transformed parameters (K8), with the
-step moment (share of regions with adoption) smoothed where it misses (K7'). Pure numpy/scipy: no streamlit, no
-storage."""
+Newton–chord with good-Broyden updates, cheapest start first); the outer problem is
+``scipy.optimize.least_squares`` on transformed parameters (K8), with the step moment (share of regions with
+adoption) smoothed where it misses (K7'). Pure numpy/scipy: no streamlit, no storage."""
 
 from __future__ import annotations
 
@@ -446,10 +446,12 @@ def _newton(fun, v: np.ndarray, lu, refreshes: int = 4, max_steps: int = 120):
     return v, best, lu
 
 
-def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None, newton: bool = True):
+def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None, newton: bool = True,
+                 fallbacks: tuple = ("hybr", "lm", "krylov")):
     """Solve (K5) from v0: Newton–chord (reusing ``lu``, a factorised Jacobian from an earlier solve, when given;
-    skipped with ``newton=False``, when it has already failed from v0), then MINPACK hybr, Levenberg–Marquardt and
-    Newton–Krylov as fallbacks; returns (v, largest |residual|, attempts, lu)."""
+    skipped with ``newton=False``, when it has already failed from v0), then ``fallbacks`` in turn (MINPACK hybr,
+    Levenberg–Marquardt, Newton–Krylov), each from the best point so far; returns (v, largest |residual|,
+    attempts, lu)."""
     args = (spec, lam_prev, subsidy, tg)
 
     def fun(v):
@@ -459,7 +461,7 @@ def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None,
         notes = [f"newton: {best:.3g}"]
     else:
         v, best, notes = v0, float(np.max(np.abs(fun(v0)))), []
-    for name in ("hybr", "lm", "krylov"):
+    for name in fallbacks:
         if best < INNER_TOL:
             break
         opts = {"hybr": {"method": "hybr", "options": {"xtol": 1e-14, "maxfev": 50 * (v0.size + 1)}},
@@ -479,27 +481,34 @@ def _solve_joint(spec, lam_prev, subsidy, tg: _Targets, v0: np.ndarray, lu=None,
     return v, best, "; ".join(notes), lu
 
 
-def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg: _Targets,
-                 starts: Sequence[tuple] = (), newton_only: bool = False) -> tuple[np.ndarray, object]:
+def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg: _Targets, warm: tuple | None = None,
+                 previous: tuple | None = None, newton_only: bool = False) -> tuple[np.ndarray, object]:
     """One period's inner problem (K5): the joint (equilibrium, fundamentals) vector meeting every condition.
-    Cheapest first: Newton from each of ``starts`` = (a previous solution, its factorised Jacobian) in turn; a
-    cold start by :func:`_fixed_point` (from the fundamentals of the best point so far, if any) and
-    :func:`_solve_joint`; the fallbacks of :func:`_solve_joint` from the best warm point; :func:`_continuation`
-    from the fixed point (none of these with ``newton_only``). SolverError if none reaches ``INNER_TOL``. Returns
-    (v, factorised Jacobian)."""
+    ``warm`` is this period's solution at an earlier Θ and ``previous`` period t − 1's solution at this Θ, each
+    (v, factorised Jacobian) or None. Cheapest first: Newton from ``warm``, then from ``previous``; MINPACK hybr
+    from the point Newton reached from ``warm``; a cold start by :func:`_fixed_point` (from the fundamentals of the
+    best point so far, if any) and :func:`_solve_joint` with every fallback; Levenberg–Marquardt and Newton–Krylov
+    from the warm point; :func:`_continuation` from the fixed point. With ``newton_only`` only the Newton steps.
+    SolverError if none reaches ``INNER_TOL``. Returns (v, factorised Jacobian)."""
     n, j = spec.n_regions, spec.n_sectors
-    notes, warm, warm_worst = [], None, math.inf       # warm: the best point Newton reached from the starts
-    for start in starts:
-        v, worst, lu = _newton(lambda x: _joint_system(x, spec, lam_prev, subsidy, tg), start[0], start[1])
+    notes, reached = [], []                           # reached: (largest |residual|, point) Newton got to
+    for label, start in (("warm start", warm), ("period t − 1's solution", previous)):
+        if start is not None:
+            v, worst, lu = _newton(lambda x: _joint_system(x, spec, lam_prev, subsidy, tg), start[0], start[1])
+            if worst < INNER_TOL:
+                return v, lu
+            notes.append(f"{label} (newton: {worst:.3g})")
+            reached.append((worst, v))
+    if newton_only:
+        raise SolverError(f"Newton did not solve (K5) from the start(s): {'; '.join(notes)}")
+    near = reached[0][1] if warm is not None else None
+    if near is not None:                              # close to a solution, hybr usually finishes in a few seconds
+        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, near, newton=False, fallbacks=("hybr",))
         if worst < INNER_TOL:
             return v, lu
-        notes.append(f"warm start (newton: {worst:.3g})")
-        if worst < warm_worst:
-            warm, warm_worst = v, worst
-    if newton_only:
-        raise SolverError(f"Newton did not solve (K5) from the warm start(s): {'; '.join(notes)}")
-    if warm is not None:
-        _, _, _, phi, pf, dx = _split(warm, n, j)
+        notes.append(f"warm start ({note})")
+    if reached:
+        _, _, _, phi, pf, dx = _split(min(reached, key=lambda r: r[0])[1], n, j)
     else:
         phi, pf, dx = np.full((n, j), math.exp(tg.log_phi)), np.ones(j), np.full(j, 0.3)
     try:
@@ -514,11 +523,11 @@ def solve_period(spec: QuantSpec, lam_prev: np.ndarray, subsidy: np.ndarray, tg:
         if worst < INNER_TOL:
             return v, lu
         notes.append(f"cold start ({note})")
-    if warm is not None:
-        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, warm, newton=False)
+    if near is not None:
+        v, worst, note, lu = _solve_joint(spec, lam_prev, subsidy, tg, near, newton=False, fallbacks=("lm", "krylov"))
         if worst < INNER_TOL:
             return v, lu
-        notes.append(f"warm start's fallbacks ({note})")
+        notes.append(f"warm start ({note})")
     if cold is not None:
         try:
             v, worst, note, lu = _continuation(spec, lam_prev, subsidy, tg, *cold)
@@ -582,8 +591,8 @@ def inner(spec: QuantSpec, data: CalibrationData, rate: float, warm: list | None
     sols, funds, aggs, base = [], [], [], 0.0
     for t in range(len(data.years)):
         tg = _targets(data, t, base)
-        starts = ([warm[t]] if warm is not None else []) + sols[-1:]
-        v, lu = solve_period(spec, lam, subsidies[t], tg, starts, newton_only)
+        v, lu = solve_period(spec, lam, subsidies[t], tg, warm[t] if warm is not None else None,
+                             sols[-1] if sols else None, newton_only)
         w, P, E, phi, pf, dx = _split(v, n, j)
         fund = _fundamentals(phi, pf, dx, tg.tariff, subsidies[t])
         agg = evaluate(spec, fund, lam, w, P, E)
@@ -807,6 +816,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
                      f"(K5) and counted as bad points (deviations of 10)")
     gap = math.inf
     for label, solve in (("a cold start", lambda: inner(cal, data, values["subsidy_rate"], None)),
+                         ("the starting point's solution", lambda: inner(cal, data, values["subsidy_rate"], first)),
                          ("the starting point's solution, continued in Θ",
                           lambda: continue_in_parameters(spec, data, light, x_full_start, x, first))):
         try:                                        # the same Θ from another start: the same fundamentals?
