@@ -323,7 +323,7 @@ def test_newton_converges_from_a_stale_jacobian_without_refactorising():
 
 
 def test_continuation_in_parameters_reaches_the_cold_start_solution(case):
-    """The uniqueness check's second start (docs §4): the starting point's solution continued in Θ to the truth
+    """The uniqueness check's third start (docs §4): the starting point's solution continued in Θ to the truth
     gives the fundamentals a cold start gives there, and the data's moments."""
     spec, _, data = case
     x_start, x_true = cb.to_unconstrained(cb.parameters_of(spec, _start(), data)), cb.to_unconstrained(TRUE)
