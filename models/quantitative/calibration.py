@@ -799,7 +799,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
                      f"best so far {state['best']:.3e}")
         return r
 
-    x0, x_full_start = x_full[free], x_full.copy()
+    x0 = x_full[free]
     residual(x0)                                   # cold start; raises SolverError if nothing solves
     first = state["warm"]                          # the starting point's solution: a second start for the check
     box = (x0 - SEARCH_BOX, x0 + SEARCH_BOX)
@@ -818,7 +818,7 @@ def calibrate(spec: QuantSpec, data: CalibrationData, start: dict | None = None,
     for label, solve in (("a cold start", lambda: inner(cal, data, values["subsidy_rate"], None)),
                          ("the starting point's solution", lambda: inner(cal, data, values["subsidy_rate"], first)),
                          ("the starting point's solution, continued in Θ",
-                          lambda: continue_in_parameters(spec, data, light, x_full_start, x, first))):
+                          lambda: continue_in_parameters(spec, data, light, x_full, x, first))):
         try:                                        # the same Θ from another start: the same fundamentals?
             _, _, again = solve()
         except SolverError as err:
